@@ -1,0 +1,671 @@
+//! Configuration: parse the TOML file, then validate it into typed [`Settings`].
+//!
+//! Two stages, as ripgrep does with its low- and high-level arguments: serde structs that mirror
+//! the file exactly (`deny_unknown_fields`, so a typo is an error and never silently ignored),
+//! then [`Settings`] with parsed URLs, compiled selectors, checked cron expressions and time zone.
+//! Every error names the file and the key. The bot token is *not* here: it comes only from the
+//! `TELEGRAM_BOT_TOKEN` environment variable (see [`crate::notify::BotToken`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use scraper::Selector;
+use serde::Deserialize;
+use url::Url;
+
+use crate::core::page::{ArticleRules, ListRules};
+
+/// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
+pub const DEFAULT_CONFIG_PATH: &str = "config/niryat.toml";
+
+/// A config file that cannot be used. Messages always carry the file path, and the key when one
+/// is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{path}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+// ---------------------------------------------------------------- stage 1: the file as written
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    storage: RawStorage,
+    telegram: RawTelegram,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    detection: RawDetection,
+    #[serde(default)]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    channel: String,
+    api_url: Option<String>,
+    admin_chat: Option<String>,
+    #[serde(default = "default_per_second")]
+    per_second: u32,
+    #[serde(default = "default_per_minute")]
+    per_minute: u32,
+}
+
+fn default_per_second() -> u32 {
+    1
+}
+fn default_per_minute() -> u32 {
+    20
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    #[serde(default = "default_cron")]
+    cron: String,
+    #[serde(default = "default_tz")]
+    timezone: String,
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        Self {
+            cron: default_cron(),
+            timezone: default_tz(),
+        }
+    }
+}
+
+fn default_cron() -> String {
+    "0 */15 * * * *".into()
+}
+fn default_tz() -> String {
+    "Asia/Kolkata".into()
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    user_agent: Option<String>,
+    contact: Option<String>,
+    timeout: Option<String>,
+    connect_timeout: Option<String>,
+    per_host_concurrency: Option<usize>,
+    min_delay: Option<String>,
+    respect_robots_txt: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDetection {
+    vocabulary: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    kind: String,
+    url: String,
+    schedule: Option<String>,
+    #[serde(default)]
+    backfill: usize,
+    timeout: Option<String>,
+    proxy: Option<String>,
+    respect_robots_txt: Option<bool>,
+    #[serde(default = "default_true")]
+    enabled: bool,
+    list: Option<RawList>,
+    article: Option<RawArticle>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawList {
+    item: String,
+    link: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArticle {
+    title: String,
+    body: String,
+    date: Option<String>,
+}
+
+// ---------------------------------------------------------------- stage 2: validated settings
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file it came from (for messages).
+    pub file: PathBuf,
+    pub storage_path: PathBuf,
+    pub telegram: TelegramSettings,
+    pub timezone: Tz,
+    pub fetch: FetchSettings,
+    /// Operator extension of the detection vocabulary, already read and checked.
+    pub vocabulary: Option<VocabularyFile>,
+    pub sources: Vec<SourceSettings>,
+}
+
+/// An operator's vocabulary file: its path and content.
+#[derive(Debug, Clone)]
+pub struct VocabularyFile {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    /// `@username` or a numeric id such as `-1001234567890`.
+    pub channel: String,
+    pub api_url: Url,
+    pub admin_chat: Option<String>,
+    pub per_second: u32,
+    pub per_minute: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub per_host_concurrency: usize,
+    pub min_delay: Duration,
+    pub respect_robots_txt: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    pub id: String,
+    pub url: Url,
+    pub kind: SourceKind,
+    /// 6-field cron expression, seconds first.
+    pub cron: String,
+    pub backfill: usize,
+    pub timeout: Duration,
+    pub proxy: Option<Url>,
+    /// The global `[fetch] respect_robots_txt`, unless the source overrides it.
+    pub respect_robots_txt: bool,
+    /// The source's own override, if any (logged at start-up).
+    pub robots_override: Option<bool>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// A listing page scraped with CSS selectors.
+    Html {
+        list: ListRules,
+        /// `None`: read the main text automatically.
+        article: Option<ArticleRules>,
+    },
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Html { .. } => "html",
+        }
+    }
+}
+
+impl Settings {
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Validate TOML text; `path` is only used in messages and to find the vocabulary file.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        Validator { path }.settings(raw)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&SourceSettings> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+}
+
+impl Validator<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn settings(&self, raw: RawConfig) -> Result<Settings, ConfigError> {
+        let timezone: Tz = raw.schedule.timezone.parse().map_err(|_| {
+            self.err(
+                "schedule.timezone",
+                format!(
+                    "unknown time zone {:?} (use an IANA name such as \"Asia/Kolkata\")",
+                    raw.schedule.timezone
+                ),
+            )
+        })?;
+        self.cron("schedule.cron", &raw.schedule.cron)?;
+        let telegram = self.telegram(raw.telegram)?;
+        let fetch = self.fetch(raw.fetch)?;
+        if raw.storage.path.as_os_str().is_empty() {
+            return Err(self.err("storage.path", "must not be empty"));
+        }
+        let vocabulary = match raw.detection.vocabulary {
+            None => None,
+            Some(p) => {
+                let content = std::fs::read_to_string(&p).map_err(|e| {
+                    self.err(
+                        "detection.vocabulary",
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })?;
+                Some(VocabularyFile { path: p, content })
+            }
+        };
+        let mut sources: Vec<SourceSettings> = Vec::with_capacity(raw.sources.len());
+        for (i, s) in raw.sources.into_iter().enumerate() {
+            let src = self.source(i, s, &raw.schedule.cron, &fetch)?;
+            if sources.iter().any(|o| o.id == src.id) {
+                return Err(self.err(
+                    format!("sources[{i}].id"),
+                    format!("duplicate source id {:?}: ids must be unique", src.id),
+                ));
+            }
+            sources.push(src);
+        }
+        Ok(Settings {
+            file: self.path.to_owned(),
+            storage_path: raw.storage.path,
+            telegram,
+            timezone,
+            fetch,
+            vocabulary,
+            sources,
+        })
+    }
+
+    fn telegram(&self, t: RawTelegram) -> Result<TelegramSettings, ConfigError> {
+        check_chat(&t.channel).map_err(|m| self.err("telegram.channel", m))?;
+        if let Some(admin) = &t.admin_chat {
+            check_chat(admin).map_err(|m| self.err("telegram.admin_chat", m))?;
+        }
+        let api = t
+            .api_url
+            .unwrap_or_else(|| "https://api.telegram.org".to_owned());
+        let mut api_url = self.http_url("telegram.api_url", &api)?;
+        // teloxide joins "/bot<token>/<Method>" itself; a trailing slash would double it.
+        let trimmed = api_url.path().trim_end_matches('/').to_owned();
+        api_url.set_path(&trimmed);
+        if t.per_second == 0 || t.per_minute == 0 {
+            return Err(self.err(
+                "telegram.per_second",
+                "rate limits must be at least 1 (Telegram allows about 1/s and 20/min per channel)",
+            ));
+        }
+        Ok(TelegramSettings {
+            channel: t.channel,
+            api_url,
+            admin_chat: t.admin_chat,
+            per_second: t.per_second,
+            per_minute: t.per_minute,
+        })
+    }
+
+    fn fetch(&self, f: RawFetch) -> Result<FetchSettings, ConfigError> {
+        let contact = f
+            .contact
+            .unwrap_or_else(|| "https://github.com/niryat/niryat".to_owned());
+        let user_agent = f
+            .user_agent
+            .unwrap_or_else(|| format!("niryat/{} (+{contact})", env!("CARGO_PKG_VERSION")));
+        let per_host_concurrency = f.per_host_concurrency.unwrap_or(1);
+        if per_host_concurrency == 0 {
+            return Err(self.err("fetch.per_host_concurrency", "must be at least 1"));
+        }
+        Ok(FetchSettings {
+            user_agent,
+            timeout: self.duration("fetch.timeout", f.timeout.as_deref(), 60)?,
+            connect_timeout: self.duration(
+                "fetch.connect_timeout",
+                f.connect_timeout.as_deref(),
+                20,
+            )?,
+            per_host_concurrency,
+            min_delay: self.duration("fetch.min_delay", f.min_delay.as_deref(), 2)?,
+            respect_robots_txt: f.respect_robots_txt.unwrap_or(true),
+        })
+    }
+
+    fn source(
+        &self,
+        i: usize,
+        s: RawSource,
+        default_cron: &str,
+        fetch: &FetchSettings,
+    ) -> Result<SourceSettings, ConfigError> {
+        let default_timeout = fetch.timeout;
+        let key = |k: &str| format!("sources[{i}].{k}");
+        let id_ok = !s.id.is_empty()
+            && s.id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !id_ok {
+            return Err(self.err(
+                key("id"),
+                format!(
+                    "{:?} is not a valid id: use letters, digits, '-', '_' or '.'",
+                    s.id
+                ),
+            ));
+        }
+        let key = |k: &str| format!("sources[{i}].{k} (source {:?})", s.id);
+        let url = self.http_url(&key("url"), &s.url)?;
+        let cron = match &s.schedule {
+            Some(c) => {
+                self.cron(&key("schedule"), c)?;
+                c.clone()
+            }
+            None => default_cron.to_owned(),
+        };
+        let timeout = match &s.timeout {
+            Some(t) => self.duration(&key("timeout"), Some(t), 60)?,
+            None => default_timeout,
+        };
+        let proxy = match &s.proxy {
+            None => None,
+            Some(p) => {
+                let u = Url::parse(p)
+                    .map_err(|e| self.err(key("proxy"), format!("{p:?} is not a URL: {e}")))?;
+                if !matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") {
+                    return Err(self.err(
+                        key("proxy"),
+                        format!(
+                            "scheme {:?} is not supported (use http, https or socks5)",
+                            u.scheme()
+                        ),
+                    ));
+                }
+                Some(u)
+            }
+        };
+        let kind = match s.kind.as_str() {
+            "html" => {
+                let list = s.list.as_ref().ok_or_else(|| {
+                    self.err(
+                        key("list"),
+                        "an html source needs a [sources.list] table with `item` and `link`",
+                    )
+                })?;
+                let list = ListRules {
+                    item: self.selector(&key("list.item"), &list.item)?,
+                    link: self.selector(&key("list.link"), &list.link)?,
+                };
+                let article = match &s.article {
+                    None => None,
+                    Some(a) => Some(ArticleRules {
+                        title: self.selector(&key("article.title"), &a.title)?,
+                        body: self.selector(&key("article.body"), &a.body)?,
+                        date: match &a.date {
+                            Some(d) => Some(self.selector(&key("article.date"), d)?),
+                            None => None,
+                        },
+                    }),
+                };
+                SourceKind::Html { list, article }
+            }
+            other => {
+                return Err(self.err(
+                    key("kind"),
+                    format!("unknown source kind {other:?} (supported: \"html\")"),
+                ));
+            }
+        };
+        Ok(SourceSettings {
+            id: s.id,
+            url,
+            kind,
+            cron,
+            backfill: s.backfill,
+            timeout,
+            proxy,
+            respect_robots_txt: s.respect_robots_txt.unwrap_or(fetch.respect_robots_txt),
+            robots_override: s.respect_robots_txt,
+            enabled: s.enabled,
+        })
+    }
+
+    fn http_url(&self, key: &str, s: &str) -> Result<Url, ConfigError> {
+        let u = Url::parse(s).map_err(|e| self.err(key, format!("{s:?} is not a URL: {e}")))?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(self.err(key, format!("{s:?} must be an http or https URL")));
+        }
+        Ok(u)
+    }
+
+    fn selector(&self, key: &str, css: &str) -> Result<Selector, ConfigError> {
+        Selector::parse(css)
+            .map_err(|e| self.err(key, format!("{css:?} is not a valid CSS selector: {e}")))
+    }
+
+    fn cron(&self, key: &str, expr: &str) -> Result<(), ConfigError> {
+        parse_cron(expr).map(|_| ()).map_err(|e| {
+            self.err(
+                key,
+                format!(
+                    "{expr:?} is not a valid cron expression ({e}); use 6 fields, seconds first, e.g. \"0 */15 * * * *\""
+                ),
+            )
+        })
+    }
+
+    fn duration(
+        &self,
+        key: &str,
+        s: Option<&str>,
+        default_secs: u64,
+    ) -> Result<Duration, ConfigError> {
+        match s {
+            None => Ok(Duration::from_secs(default_secs)),
+            Some(s) => parse_duration(s).ok_or_else(|| {
+                self.err(
+                    key,
+                    format!(
+                        "{s:?} is not a duration (examples: \"500ms\", \"2s\", \"5m\", \"6h\")"
+                    ),
+                )
+            }),
+        }
+    }
+}
+
+/// Parse a cron expression exactly as the scheduler will (6 fields with seconds, or 7 with a
+/// year; day-of-month and day-of-week must both match).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+}
+
+fn check_chat(s: &str) -> Result<(), String> {
+    let ok = match s.strip_prefix('@') {
+        Some(name) => {
+            name.len() >= 4 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        None => s.parse::<i64>().is_ok(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is neither a @channel_username nor a numeric chat id such as \"-1001234567890\""
+        ))
+    }
+}
+
+/// `"500ms"`, `"2s"`, `"5m"`, `"6h"`; a bare number means seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let d = match unit.trim() {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" | "min" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    };
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[storage]
+path = "data/x.sqlite3"
+[telegram]
+channel = "@niryat_test"
+[[sources]]
+id = "dpr"
+kind = "html"
+url = "https://dprcg.gov.in/news/district-news"
+[sources.list]
+item = ".views-row"
+link = "h3 a"
+"#;
+
+    fn load(s: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml(s, Path::new("config/test.toml"))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(s.timezone, chrono_tz::Asia::Kolkata);
+        assert_eq!(s.sources[0].cron, "0 */15 * * * *");
+        assert_eq!(s.sources[0].timeout, Duration::from_secs(60));
+        assert_eq!(s.telegram.api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(s.fetch.min_delay, Duration::from_secs(2));
+        assert!(s.fetch.respect_robots_txt);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_file_and_key() {
+        let bad = MINIMAL.replace("[telegram]", "[telegram]\nchanel = \"@x\"");
+        let e = load(&bad).unwrap_err().to_string();
+        assert!(e.contains("config/test.toml"), "{e}");
+        assert!(e.contains("chanel"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            (
+                MINIMAL.replace("\"h3 a\"", "\"h3 >>> a\""),
+                "sources[0].list.link",
+            ),
+            (
+                MINIMAL.replace("https://dprcg.gov.in/news/district-news", "ftp://x"),
+                "sources[0].url",
+            ),
+            (
+                MINIMAL.replace(
+                    "kind = \"html\"",
+                    "kind = \"html\"\nschedule = \"*/5 * * * *\"",
+                ),
+                "sources[0].schedule",
+            ),
+            (
+                MINIMAL.replace("@niryat_test", "niryat test"),
+                "telegram.channel",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntimezone = \"Mars/Olympus\""),
+                "schedule.timezone",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"rss\""),
+                "sources[0].kind",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = load(&text).unwrap_err().to_string();
+            assert!(e.contains(key), "expected key {key} in: {e}");
+            assert!(e.contains("config/test.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let two = format!(
+            "{MINIMAL}{}",
+            &MINIMAL[MINIMAL.find("[[sources]]").unwrap()..]
+        );
+        let e = load(&two).unwrap_err().to_string();
+        assert!(e.contains("duplicate source id"), "{e}");
+    }
+
+    #[test]
+    fn api_url_trailing_slash_is_trimmed() {
+        let s = load(&MINIMAL.replace(
+            "channel = \"@niryat_test\"",
+            "channel = \"-1001234567890\"\napi_url = \"http://127.0.0.1:9/tg/\"",
+        ))
+        .unwrap();
+        assert_eq!(s.telegram.api_url.as_str(), "http://127.0.0.1:9/tg");
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("6h"), Some(Duration::from_secs(21600)));
+        assert_eq!(parse_duration("fast"), None);
+    }
+}

@@ -1,0 +1,349 @@
+//! HTTP fetching of listing and article pages: polite, bounded, and explicit about failures.
+//!
+//! One reqwest client (rustls) per proxy setting. Every request goes through a per-host gate:
+//! at most `per_host_concurrency` requests at once and `min_delay` between two requests to one
+//! host. robots.txt is honoured (cached per host for an hour) unless a source opts out. Bodies
+//! over [`MAX_BODY`] are refused, redirects are limited to 10 and to http/https. The bytes are
+//! decoded by [`crate::core::decode`], which catches pages that mislabel their charset.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use tokio::sync::{Mutex, Semaphore};
+use url::Url;
+
+use crate::config::FetchSettings;
+use crate::core::decode;
+
+/// Largest body accepted: 5 MiB.
+pub const MAX_BODY: usize = 5 * 1024 * 1024;
+/// Most redirects followed.
+pub const MAX_REDIRECTS: usize = 10;
+const ROBOTS_TTL: Duration = Duration::from_secs(3600);
+
+/// A fetch that failed. Every message carries the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: no answer within {secs} s (timeout)")]
+    Timeout { url: String, secs: u64 },
+    #[error("{url}: server answered HTTP {status}{}", retry_after.map(|s| format!(" (Retry-After {s} s)")).unwrap_or_default())]
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    #[error("{url}: body larger than {limit} bytes, refused")]
+    TooLarge { url: String, limit: usize },
+    #[error(
+        "{url}: disallowed by the site's robots.txt for our User-Agent (set respect_robots_txt = false on the source to override)"
+    )]
+    Robots { url: String },
+    #[error("{url}: redirect refused: {reason}")]
+    Redirect { url: String, reason: String },
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error("cannot build an HTTP client for proxy {proxy}: {message}")]
+    Proxy { proxy: String, message: String },
+}
+
+/// A fetched and decoded page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL after redirects.
+    pub url: Url,
+    pub text: String,
+    /// Encoding used to decode the body (encoding_rs name).
+    pub encoding: &'static str,
+    /// The declared charset was wrong.
+    pub mislabelled: bool,
+}
+
+/// Per-request options from the source.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestOptions<'a> {
+    pub timeout: Duration,
+    pub proxy: Option<&'a Url>,
+    pub respect_robots: bool,
+}
+
+#[derive(Default)]
+struct HostGate {
+    permits: Option<Arc<Semaphore>>,
+    last: Mutex<Option<Instant>>,
+}
+
+struct RobotsEntry {
+    fetched: Instant,
+    /// `None`: no robots.txt (or unreadable): everything allowed.
+    body: Option<String>,
+}
+
+/// The fetcher shared by all sources.
+pub struct Fetcher {
+    settings: FetchSettings,
+    client: reqwest::Client,
+    proxied: Mutex<HashMap<String, reqwest::Client>>,
+    gates: Mutex<HashMap<String, Arc<HostGate>>>,
+    robots: Mutex<HashMap<String, Arc<RobotsEntry>>>,
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
+        let client = build_client(&settings, None)?;
+        Ok(Self {
+            settings,
+            client,
+            proxied: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
+            robots: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The client used for Telegram too, so both share TLS and connection settings.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// GET a page: robots.txt check, host gate, size cap, decoding.
+    pub async fn get(&self, url: &Url, opts: RequestOptions<'_>) -> Result<Page, FetchError> {
+        let client = self.client_for(opts.proxy).await?;
+        if opts.respect_robots && !self.robots_allow(&client, url, opts.timeout).await {
+            return Err(FetchError::Robots {
+                url: url.to_string(),
+            });
+        }
+        let (final_url, headers, bytes) = self.get_bytes(&client, url, opts.timeout).await?;
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let decoded = decode::decode_html(&bytes, content_type.as_deref());
+        Ok(Page {
+            url: final_url,
+            text: decoded.text,
+            encoding: decoded.encoding,
+            mislabelled: decoded.mislabelled,
+        })
+    }
+
+    async fn client_for(&self, proxy: Option<&Url>) -> Result<reqwest::Client, FetchError> {
+        let Some(proxy) = proxy else {
+            return Ok(self.client.clone());
+        };
+        let mut map = self.proxied.lock().await;
+        if let Some(c) = map.get(proxy.as_str()) {
+            return Ok(c.clone());
+        }
+        let c = build_client(&self.settings, Some(proxy))?;
+        map.insert(proxy.to_string(), c.clone());
+        Ok(c)
+    }
+
+    async fn gate(&self, url: &Url) -> Arc<HostGate> {
+        let host = host_key(url);
+        let mut gates = self.gates.lock().await;
+        Arc::clone(gates.entry(host).or_insert_with(|| {
+            Arc::new(HostGate {
+                permits: Some(Arc::new(Semaphore::new(self.settings.per_host_concurrency))),
+                last: Mutex::new(None),
+            })
+        }))
+    }
+
+    async fn get_bytes(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        timeout: Duration,
+    ) -> Result<(Url, HeaderMap, Vec<u8>), FetchError> {
+        let gate = self.gate(url).await;
+        let _permit =
+            match &gate.permits {
+                Some(sem) => Some(Arc::clone(sem).acquire_owned().await.map_err(|e| {
+                    FetchError::Network {
+                        url: url.to_string(),
+                        message: e.to_string(),
+                    }
+                })?),
+                None => None,
+            };
+        {
+            let mut last = gate.last.lock().await;
+            if let Some(prev) = *last {
+                let ready = prev + self.settings.min_delay;
+                let now = Instant::now();
+                if ready > now {
+                    tokio::time::sleep(ready - now).await;
+                }
+            }
+            *last = Some(Instant::now());
+        }
+        let secs = timeout.as_secs();
+        let work = async {
+            let resp = client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|e| map_reqwest(url, &e, secs))?;
+            let status = resp.status();
+            if !status.is_success() {
+                let retry_after = resp
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                return Err(FetchError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                    retry_after,
+                });
+            }
+            if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit: MAX_BODY,
+                });
+            }
+            let final_url = resp.url().clone();
+            let headers = resp.headers().clone();
+            let mut resp = resp;
+            let mut body: Vec<u8> = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| map_reqwest(url, &e, secs))? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(FetchError::TooLarge {
+                        url: url.to_string(),
+                        limit: MAX_BODY,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((final_url, headers, body))
+        };
+        // The client's own timeout covers connect + headers; this one also bounds a body that drips.
+        match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+                secs,
+            }),
+        }
+    }
+
+    /// Whether robots.txt allows our User-Agent to fetch `url`. A missing or unreadable robots.txt
+    /// allows everything (the page fetch itself will report a dead site).
+    async fn robots_allow(&self, client: &reqwest::Client, url: &Url, timeout: Duration) -> bool {
+        let origin = url.origin().ascii_serialization();
+        let cached = {
+            let map = self.robots.lock().await;
+            map.get(&origin)
+                .filter(|e| e.fetched.elapsed() < ROBOTS_TTL)
+                .cloned()
+        };
+        let entry = match cached {
+            Some(e) => e,
+            None => {
+                let body = match Url::parse(&format!("{origin}/robots.txt")) {
+                    Ok(robots_url) => match self.get_bytes(client, &robots_url, timeout).await {
+                        Ok((_, _, bytes)) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                        Err(e) => {
+                            tracing::debug!(%origin, error = %e, "no usable robots.txt; allowing");
+                            None
+                        }
+                    },
+                    Err(_) => None,
+                };
+                let e = Arc::new(RobotsEntry {
+                    fetched: Instant::now(),
+                    body,
+                });
+                self.robots.lock().await.insert(origin, Arc::clone(&e));
+                e
+            }
+        };
+        match &entry.body {
+            None => true,
+            Some(body) => robotstxt::DefaultMatcher::default().one_agent_allowed_by_robots(
+                body,
+                "niryat",
+                url.as_str(),
+            ),
+        }
+    }
+}
+
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+fn build_client(
+    settings: &FetchSettings,
+    proxy: Option<&Url>,
+) -> Result<reqwest::Client, FetchError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if !matches!(attempt.url().scheme(), "http" | "https") {
+            let scheme = attempt.url().scheme().to_owned();
+            attempt.error(format!("redirect to a {scheme}: URL"))
+        } else {
+            attempt.follow()
+        }
+    });
+    let mut b = reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .connect_timeout(settings.connect_timeout)
+        .gzip(true)
+        .redirect(policy);
+    b = match proxy {
+        Some(p) => b.proxy(
+            reqwest::Proxy::all(p.as_str()).map_err(|e| FetchError::Proxy {
+                proxy: p.to_string(),
+                message: e.to_string(),
+            })?,
+        ),
+        None => b,
+    };
+    b.build().map_err(|e| FetchError::Proxy {
+        proxy: proxy.map(Url::to_string).unwrap_or_else(|| "(none)".into()),
+        message: e.to_string(),
+    })
+}
+
+fn map_reqwest(url: &Url, e: &reqwest::Error, secs: u64) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout {
+            url: url.to_string(),
+            secs,
+        };
+    }
+    if e.is_redirect() {
+        return FetchError::Redirect {
+            url: url.to_string(),
+            reason: error_chain(e),
+        };
+    }
+    FetchError::Network {
+        url: url.to_string(),
+        message: error_chain(e),
+    }
+}
+
+/// The error and its causes on one line, without reqwest's URL (we print our own).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}

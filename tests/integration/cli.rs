@@ -1,0 +1,235 @@
+//! The binary as a user runs it: exit codes, messages, dry-run, eval.
+
+use assert_cmd::Command;
+
+use crate::helpers::*;
+
+fn niryat() -> Command {
+    let mut c = Command::cargo_bin("niryat").unwrap();
+    c.env_remove("TELEGRAM_BOT_TOKEN")
+        .env_remove("NIRYAT_CONFIG")
+        .env("RUST_LOG", "info")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn check_accepts_the_bundled_config_and_lists_its_sources() {
+    let out = niryat().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("dprcg-district-news"), "{stdout}");
+    assert!(stdout.contains("statenewsservice-chhattisgarh"), "{stdout}");
+}
+
+#[test]
+fn a_bad_config_exits_2_naming_the_file_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/niryat.toml"),
+    )
+    .unwrap();
+    let cases = [
+        (
+            bundled.replace("per_minute = 20", "per_minute = 20\nper_hour = 1"),
+            "per_hour",
+        ),
+        (
+            bundled.replace("item = \"article\"", "item = \"article[\""),
+            "sources[1].list.item",
+        ),
+        (
+            bundled.replace(
+                "schedule = \"0 */10 * * * *\"",
+                "schedule = \"every ten minutes\"",
+            ),
+            "sources[0].schedule",
+        ),
+    ];
+    for (text, key) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        for cmd in ["check", "once", "run"] {
+            let out = niryat()
+                .args([cmd, "--config"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+            assert!(
+                stderr.contains("bad.toml") && stderr.contains(key),
+                "{cmd}: {stderr}"
+            );
+        }
+    }
+    let out = niryat()
+        .args(["check", "--config", "/nonexistent/niryat.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/niryat.toml"));
+}
+
+#[test]
+fn niryat_config_env_var_selects_the_file() {
+    let out = niryat()
+        .arg("check")
+        .env("NIRYAT_CONFIG", "/nonexistent/from-env.toml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from-env.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_without_a_token_is_a_dry_run_that_prints_the_posts() {
+    let t = spawn_app_with(Options {
+        backfill: 5,
+        ..Options::default()
+    })
+    .await;
+    serve_dpr(&t.site, 2);
+    let config = t.config_path.clone();
+    // The app built by spawn_app holds the database lock; release it for the child process.
+    let mut t = t;
+    t.app = None;
+    let out = tokio::task::spawn_blocking(move || {
+        niryat()
+            .args(["once", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("dry-run"), "{stderr}");
+    assert_eq!(
+        stdout
+            .matches("--- dry-run: would post to @niryat_test")
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("दुर्ग"), "{stdout}");
+    assert!(
+        t.sent_messages().await.is_empty(),
+        "dry-run must not call Telegram"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_exits_0_when_a_source_fails_and_1_when_the_database_is_unusable() {
+    let t = spawn_app().await;
+    t.site.set("/news/district-news", Page::Status(500));
+    let config = t.config_path.clone();
+    let mut t = t;
+    t.app = None;
+    let cfg = config.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        niryat()
+            .args(["once", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("dpr-district-news") && stdout.contains("FAILED"),
+        "{stdout}"
+    );
+
+    // A database path under a regular file cannot be created.
+    let blocker = t.dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        t.dir.path().join("niryat.sqlite3").to_str().unwrap(),
+        blocker.join("db.sqlite3").to_str().unwrap(),
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = niryat()
+        .args(["once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("db.sqlite3"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_source_prints_verdicts_and_stores_nothing() {
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 2);
+    let config = t.config_path.clone();
+    let mut t = t;
+    t.app = None;
+    let out = tokio::task::spawn_blocking(move || {
+        niryat()
+            .args(["test-source", "dpr-district-news", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(stdout.matches("[POST]").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("[skip]").count(), 4, "{stdout}");
+    assert!(t.sent_messages().await.is_empty());
+    let store = niryat::store::Store::open(&t.dir.path().join("niryat.sqlite3")).unwrap();
+    assert_eq!(store.count("seen").await.unwrap(), 0, "test-source must store nothing");
+    assert_eq!(store.count("articles").await.unwrap(), 0);
+}
+
+#[test]
+fn eval_prints_scores_and_a_json_line() {
+    let out = niryat()
+        .args(["eval", "tests/fixtures/corpus/dev.jsonl", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    for k in ["topic", "post"] {
+        for f in ["precision", "recall", "f1", "tp", "fp", "fn", "tn"] {
+            assert!(last[k][f].is_number(), "{k}.{f} missing: {last}");
+        }
+    }
+    assert_eq!(last["rows"], 120);
+    assert!(last["district_accuracy"].is_number());
+    assert!(
+        last["post"]["precision"].as_f64().unwrap() >= 0.97,
+        "{last}"
+    );
+    assert!(last["post"]["recall"].as_f64().unwrap() >= 0.95, "{last}");
+}
+
+#[test]
+fn eval_names_the_bad_line_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &path,
+        "{\"title\":\"a\",\"text\":\"b\",\"label\":\"negative\"}\n{not json}\n",
+    )
+    .unwrap();
+    let out = niryat().arg("eval").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("rows.jsonl"),
+        "{stderr}"
+    );
+}

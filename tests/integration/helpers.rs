@@ -1,0 +1,317 @@
+//! `spawn_app()`: a fake news site and a fake Telegram Bot API on loopback, a temporary SQLite
+//! file, and the app built exactly as `main` builds it (`App::build(Settings, token, shutdown)`).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use niryat::config::Settings;
+use niryat::notify::BotToken;
+use niryat::pipeline::{App, PassReport};
+use niryat::shutdown::{self, Trigger};
+use niryat::store::Store;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+
+/// The fake bot token used by every test. Obviously fake, never a real one.
+pub const TOKEN: &str = "123456:TEST-niryat-fake-token";
+pub const CHANNEL: &str = "@niryat_test";
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
+}
+
+/// A page the fake site serves.
+#[derive(Clone)]
+#[allow(dead_code)]
+pub enum Page {
+    Html(Vec<u8>),
+    Status(u16),
+    Delay(Duration, Vec<u8>),
+    Raw(ResponseTemplate),
+}
+
+/// The fake news site: a path → page map the test can change between passes.
+#[derive(Clone, Default)]
+pub struct Site {
+    pages: Arc<Mutex<HashMap<String, Page>>>,
+}
+
+impl Site {
+    pub fn set(&self, path: &str, page: Page) {
+        self.pages.lock().unwrap().insert(path.to_owned(), page);
+    }
+}
+
+impl Respond for Site {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let path = match req.url.query() {
+            Some(q) => format!("{}?{q}", req.url.path()),
+            None => req.url.path().to_owned(),
+        };
+        let page = self.pages.lock().unwrap().get(&path).cloned();
+        match page {
+            Some(Page::Html(b)) => ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html; charset=utf-8")
+                .set_body_bytes(b),
+            Some(Page::Status(s)) => ResponseTemplate::new(s).set_body_string("error"),
+            Some(Page::Delay(d, b)) => ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html; charset=utf-8")
+                .set_body_bytes(b)
+                .set_delay(d),
+            Some(Page::Raw(t)) => t,
+            None => ResponseTemplate::new(404).set_body_string("not found"),
+        }
+    }
+}
+
+/// The fake Telegram Bot API: answers sendMessage with a new message_id, or with scripted
+/// responses queued by the test (a 429, a 403 …).
+#[derive(Clone, Default)]
+pub struct Telegram {
+    next_id: Arc<AtomicI64>,
+    scripted: Arc<Mutex<VecDeque<ResponseTemplate>>>,
+}
+
+impl Telegram {
+    pub fn push(&self, t: ResponseTemplate) {
+        self.scripted.lock().unwrap().push_back(t);
+    }
+}
+
+pub fn tg_error(code: u16, description: &str, parameters: Option<Value>) -> ResponseTemplate {
+    let mut body = json!({"ok": false, "error_code": code, "description": description});
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    ResponseTemplate::new(code).set_body_json(body)
+}
+
+impl Respond for Telegram {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if let Some(t) = self.scripted.lock().unwrap().pop_front() {
+            return t;
+        }
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": {
+                "message_id": id,
+                "date": 1_700_000_000,
+                "chat": {"id": -1_001_234_567_890i64, "type": "channel", "title": "niryat test"},
+                "text": body.get("text").cloned().unwrap_or(Value::Null),
+            }
+        }))
+    }
+}
+
+pub struct TestApp {
+    pub site_server: MockServer,
+    pub tg_server: MockServer,
+    pub site: Site,
+    pub telegram: Telegram,
+    pub dir: TempDir,
+    pub config_path: PathBuf,
+    pub app: Option<App>,
+    pub trigger: Trigger,
+}
+
+/// Options for the generated config.
+pub struct Options {
+    /// Extra TOML appended to the config (more sources, overrides).
+    /// `{site}` in it is replaced by the fake site's base URL.
+    pub extra_sources: String,
+    pub token: bool,
+    /// `backfill` of the DPR source.
+    pub backfill: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            extra_sources: String::new(),
+            token: true,
+            backfill: 0,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let site_server = MockServer::start().await;
+    let tg_server = MockServer::start().await;
+    let site = Site::default();
+    let telegram = Telegram::default();
+    Mock::given(any())
+        .respond_with(site.clone())
+        .mount(&site_server)
+        .await;
+    Mock::given(any())
+        .respond_with(telegram.clone())
+        .mount(&tg_server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("niryat.toml");
+    std::fs::write(
+        &config_path,
+        config_toml(
+            &site_server.uri(),
+            &tg_server.uri(),
+            dir.path(),
+            opts.backfill,
+            &opts.extra_sources.replace("{site}", &site_server.uri()),
+        ),
+    )
+    .unwrap();
+    let (trigger, stop) = shutdown::channel();
+    let settings = Settings::load(&config_path).unwrap();
+    let token = opts.token.then(|| BotToken::new(TOKEN));
+    let app = App::build(settings, token, stop).unwrap();
+    TestApp {
+        site_server,
+        tg_server,
+        site,
+        telegram,
+        dir,
+        config_path,
+        app: Some(app),
+        trigger,
+    }
+}
+
+/// The config a test runs with: one DPR-style html source on the fake site; politeness delays off.
+pub fn config_toml(site: &str, tg: &str, dir: &Path, backfill: usize, extra: &str) -> String {
+    format!(
+        r#"
+[storage]
+path = "{db}"
+
+[telegram]
+channel = "{CHANNEL}"
+api_url = "{tg}"
+per_second = 100
+per_minute = 1000
+
+[schedule]
+cron = "0 */15 * * * *"
+timezone = "Asia/Kolkata"
+
+[fetch]
+timeout = "5s"
+connect_timeout = "2s"
+min_delay = "0s"
+per_host_concurrency = 1
+respect_robots_txt = true
+
+[[sources]]
+id = "dpr-district-news"
+kind = "html"
+url = "{site}/news/district-news"
+backfill = {backfill}
+
+[sources.list]
+item = ".view-content .views-row"
+link = "h3 a"
+
+[sources.article]
+title = "h1.page-title"
+body = ".field-name-body"
+date = ".date-display-single"
+{extra}
+"#,
+        db = dir.join("niryat.sqlite3").display(),
+    )
+}
+
+impl TestApp {
+    pub fn app(&self) -> &App {
+        self.app.as_ref().unwrap()
+    }
+
+    pub async fn run_once(&self) -> PassReport {
+        self.app().run_once().await
+    }
+
+    /// Simulate a restart: drop the app (releasing the database lock) and build a new one from
+    /// the same config file and database.
+    pub fn restart(&mut self) {
+        self.app = None;
+        let (trigger, stop) = shutdown::channel();
+        self.trigger = trigger;
+        let settings = Settings::load(&self.config_path).unwrap();
+        self.app = Some(App::build(settings, Some(BotToken::new(TOKEN)), stop).unwrap());
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app().store
+    }
+
+    /// Every sendMessage request the fake Telegram received, as JSON bodies.
+    pub async fn sent_messages(&self) -> Vec<Value> {
+        self.tg_server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().to_ascii_lowercase().ends_with("/sendmessage"))
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect()
+    }
+
+    pub fn site_url(&self, path: &str) -> String {
+        format!("{}{path}", self.site_server.uri())
+    }
+}
+
+/// The fixture manifest written by `tests/fixtures/sites/generate.py`.
+pub fn manifest() -> Value {
+    serde_json::from_slice(&fixture("sites/manifest.json")).unwrap()
+}
+
+/// Article pages of one family, from the manifest.
+pub fn articles(family: &str) -> Vec<Value> {
+    manifest()["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "article" && p["family"] == family)
+        .cloned()
+        .collect()
+}
+
+/// Serve DPR listing `n` (1, 2 or 3) at /news/district-news and every DPR article page.
+pub fn serve_dpr(site: &Site, listing: u8) {
+    site.set(
+        "/news/district-news",
+        Page::Html(fixture(&format!("sites/dpr/listing-{listing}.html"))),
+    );
+    for a in articles("dpr") {
+        site.set(
+            a["path"].as_str().unwrap(),
+            Page::Html(fixture(a["file"].as_str().unwrap())),
+        );
+    }
+}
+
+/// The manifest entry whose path starts with `/post/<id>/`.
+pub fn dpr_article(id: &str) -> Value {
+    articles("dpr")
+        .into_iter()
+        .find(|a| {
+            a["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("/post/{id}/"))
+        })
+        .unwrap_or_else(|| panic!("no DPR fixture {id}"))
+}

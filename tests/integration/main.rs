@@ -1,0 +1,6 @@
+//! One integration test binary (see Cargo.toml `autotests = false`).
+
+mod cli;
+mod delivery;
+mod helpers;
+mod pipeline;
