@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
 use tokio::sync::{Mutex, Semaphore};
 use url::Url;
 
@@ -48,6 +51,23 @@ pub enum FetchError {
     Proxy { proxy: String, message: String },
 }
 
+/// HTTP validators of a page, for conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl FetchError {
+    /// How long the site asked us to wait (a `Retry-After` in seconds on a 429/503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => retry_after.map(Duration::from_secs),
+            _ => None,
+        }
+    }
+}
+
 /// A fetched and decoded page.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -58,6 +78,8 @@ pub struct Page {
     pub encoding: &'static str,
     /// The declared charset was wrong.
     pub mislabelled: bool,
+    /// ETag / Last-Modified the server sent.
+    pub validators: Validators,
 }
 
 /// Per-request options from the source.
@@ -68,9 +90,8 @@ pub struct RequestOptions<'a> {
     pub respect_robots: bool,
 }
 
-#[derive(Default)]
 struct HostGate {
-    permits: Option<Arc<Semaphore>>,
+    permits: Arc<Semaphore>,
     last: Mutex<Option<Instant>>,
 }
 
@@ -108,24 +129,55 @@ impl Fetcher {
 
     /// GET a page: robots.txt check, host gate, size cap, decoding.
     pub async fn get(&self, url: &Url, opts: RequestOptions<'_>) -> Result<Page, FetchError> {
+        let page = self.get_conditional(url, opts, None).await?;
+        page.ok_or_else(|| FetchError::Status {
+            url: url.to_string(),
+            status: 304,
+            retry_after: None,
+        })
+    }
+
+    /// GET with `If-None-Match` / `If-Modified-Since` from `validators`; `Ok(None)` when the
+    /// server answers 304 Not Modified.
+    pub async fn get_conditional(
+        &self,
+        url: &Url,
+        opts: RequestOptions<'_>,
+        validators: Option<&Validators>,
+    ) -> Result<Option<Page>, FetchError> {
         let client = self.client_for(opts.proxy).await?;
         if opts.respect_robots && !self.robots_allow(&client, url, opts.timeout).await {
             return Err(FetchError::Robots {
                 url: url.to_string(),
             });
         }
-        let (final_url, headers, bytes) = self.get_bytes(&client, url, opts.timeout).await?;
+        let Some((final_url, headers, bytes)) = self
+            .get_bytes(&client, url, opts.timeout, validators)
+            .await?
+        else {
+            return Ok(None);
+        };
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let decoded = decode::decode_html(&bytes, content_type.as_deref());
-        Ok(Page {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Ok(Some(Page {
             url: final_url,
             text: decoded.text,
             encoding: decoded.encoding,
             mislabelled: decoded.mislabelled,
-        })
+            validators: Validators {
+                etag: header(ETAG),
+                last_modified: header(LAST_MODIFIED),
+            },
+        }))
     }
 
     async fn client_for(&self, proxy: Option<&Url>) -> Result<reqwest::Client, FetchError> {
@@ -146,7 +198,7 @@ impl Fetcher {
         let mut gates = self.gates.lock().await;
         Arc::clone(gates.entry(host).or_insert_with(|| {
             Arc::new(HostGate {
-                permits: Some(Arc::new(Semaphore::new(self.settings.per_host_concurrency))),
+                permits: Arc::new(Semaphore::new(self.settings.per_host_concurrency)),
                 last: Mutex::new(None),
             })
         }))
@@ -157,18 +209,16 @@ impl Fetcher {
         client: &reqwest::Client,
         url: &Url,
         timeout: Duration,
-    ) -> Result<(Url, HeaderMap, Vec<u8>), FetchError> {
+        validators: Option<&Validators>,
+    ) -> Result<Option<(Url, HeaderMap, Vec<u8>)>, FetchError> {
         let gate = self.gate(url).await;
-        let _permit =
-            match &gate.permits {
-                Some(sem) => Some(Arc::clone(sem).acquire_owned().await.map_err(|e| {
-                    FetchError::Network {
-                        url: url.to_string(),
-                        message: e.to_string(),
-                    }
-                })?),
-                None => None,
-            };
+        let _permit = Arc::clone(&gate.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| FetchError::Network {
+                url: url.to_string(),
+                message: e.to_string(),
+            })?;
         {
             let mut last = gate.last.lock().await;
             if let Some(prev) = *last {
@@ -182,12 +232,20 @@ impl Fetcher {
         }
         let secs = timeout.as_secs();
         let work = async {
-            let resp = client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|e| map_reqwest(url, &e, secs))?;
+            let mut req = client.get(url.clone());
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    req = req.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &v.last_modified {
+                    req = req.header(IF_MODIFIED_SINCE, lm);
+                }
+            }
+            let resp = req.send().await.map_err(|e| map_reqwest(url, &e, secs))?;
             let status = resp.status();
+            if status == StatusCode::NOT_MODIFIED && validators.is_some() {
+                return Ok(None);
+            }
             if !status.is_success() {
                 let retry_after = resp
                     .headers()
@@ -219,7 +277,7 @@ impl Fetcher {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok((final_url, headers, body))
+            Ok(Some((final_url, headers, body)))
         };
         // The client's own timeout covers connect + headers; this one also bounds a body that drips.
         match tokio::time::timeout(timeout, work).await {
@@ -245,13 +303,18 @@ impl Fetcher {
             Some(e) => e,
             None => {
                 let body = match Url::parse(&format!("{origin}/robots.txt")) {
-                    Ok(robots_url) => match self.get_bytes(client, &robots_url, timeout).await {
-                        Ok((_, _, bytes)) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-                        Err(e) => {
-                            tracing::debug!(%origin, error = %e, "no usable robots.txt; allowing");
-                            None
+                    Ok(robots_url) => {
+                        match self.get_bytes(client, &robots_url, timeout, None).await {
+                            Ok(Some((_, _, bytes))) => {
+                                Some(String::from_utf8_lossy(&bytes).into_owned())
+                            }
+                            Ok(None) => None,
+                            Err(e) => {
+                                tracing::debug!(%origin, error = %e, "no usable robots.txt; allowing");
+                                None
+                            }
                         }
-                    },
+                    }
                     Err(_) => None,
                 };
                 let e = Arc::new(RobotsEntry {

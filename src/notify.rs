@@ -165,6 +165,33 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// Send an operator alert (plain text) to `chat`. In dry-run it is only printed.
+    pub async fn send_alert(
+        &self,
+        chat: &str,
+        text: &str,
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        match self {
+            Self::DryRun(_) => {
+                println!("--- dry-run: alert to {chat} ---\n{text}\n");
+                Ok(())
+            }
+            Self::Telegram(t) => t
+                .send(chat, &render_escape(text), shutdown)
+                .await
+                .map(|_| ()),
+        }
+    }
+}
+
+fn render_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 impl TelegramSender {
     async fn send(
         &self,

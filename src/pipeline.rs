@@ -18,7 +18,7 @@ use crate::config::{Settings, SourceKind, SourceSettings};
 use crate::core::detect::{Detector, Document, Verdict, VocabError, Vocabulary};
 use crate::core::page::{self, ListItem};
 use crate::core::{readable, render, summary};
-use crate::fetch::{FetchError, Fetcher, RequestOptions};
+use crate::fetch::{FetchError, Fetcher, RequestOptions, Validators};
 use crate::notify::{self, BotToken, Delivered, Notifier, NotifyError};
 use crate::shutdown::Shutdown;
 use crate::store::{NewArticle, Store, StoreError};
@@ -53,6 +53,16 @@ pub enum SourceError {
     },
     #[error("no source with id {0:?} in the config")]
     Unknown(String),
+}
+
+impl SourceError {
+    /// How long the site asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Fetch { source, .. } => source.retry_after(),
+            _ => None,
+        }
+    }
 }
 
 /// The fetch/extract/classify half of the pipeline: no storage, no delivery. `test-source` uses it alone.
@@ -103,14 +113,32 @@ impl Engine {
 
     /// Fetch the listing and return its items (newest first, as listed).
     pub async fn list(&self, src: &SourceSettings) -> Result<Vec<ListItem>, SourceError> {
-        let page = self
+        Ok(self
+            .list_conditional(src, None)
+            .await?
+            .map(|(items, _)| items)
+            .unwrap_or_default())
+    }
+
+    /// Like [`Engine::list`], with a conditional GET: `Ok(None)` when the listing has not
+    /// changed since `validators` were taken; otherwise the items and the new validators.
+    pub async fn list_conditional(
+        &self,
+        src: &SourceSettings,
+        validators: Option<&Validators>,
+    ) -> Result<Option<(Vec<ListItem>, Validators)>, SourceError> {
+        let fetch_err = |source| SourceError::Fetch {
+            id: src.id.clone(),
+            source,
+        };
+        let Some(page) = self
             .fetcher
-            .get(&src.url, self.options(src))
+            .get_conditional(&src.url, self.options(src), validators)
             .await
-            .map_err(|source| SourceError::Fetch {
-                id: src.id.clone(),
-                source,
-            })?;
+            .map_err(fetch_err)?
+        else {
+            return Ok(None);
+        };
         let items = match &src.kind {
             SourceKind::Html { list, .. } => page::extract_list(&page.text, &page.url, list),
         };
@@ -120,7 +148,7 @@ impl Engine {
                 url: src.url.to_string(),
             });
         }
-        Ok(items)
+        Ok(Some((items, page.validators)))
     }
 
     /// Fetch one article, extract its title and body, and classify it.
@@ -211,8 +239,10 @@ pub struct SourceReport {
     pub relevant: usize,
     /// New items whose article could not be fetched (retried next pass).
     pub item_errors: usize,
-    /// The source was already running; this pass was skipped.
+    /// The source was already running, or is backing off after failures; this pass was skipped.
     pub skipped: bool,
+    /// The listing answered 304 Not Modified.
+    pub not_modified: bool,
 }
 
 /// Outcome of one delivery run.
@@ -349,21 +379,44 @@ impl App {
             return report;
         };
         let span = info_span!("source", id = %src.id, url = %src.url);
+        match self.store.source_backing_off(&src.id, Utc::now()).await {
+            Ok(Some(until)) => {
+                info!(parent: &span, until = %until, "source is backing off after failures; skipping this tick");
+                report.skipped = true;
+                return report;
+            }
+            Ok(None) => {}
+            Err(e) => error!(parent: &span, error = %e, "cannot read the source state"),
+        }
         let result = self
             .source_pass(src, &mut report)
             .instrument(span.clone())
             .await;
+        let retry_after = result.as_ref().err().and_then(SourceError::retry_after);
         let error = result.err().map(|e| e.to_string());
         if let Some(e) = &error {
             warn!(parent: &span, error = %e, "source failed");
         }
         match self
             .store
-            .record_source_result(&src.id, src.url.as_str(), error.clone())
+            .record_source_result(&src.id, src.url.as_str(), error.clone(), retry_after)
             .await
         {
-            Ok(h) if h.consecutive_failures == 1 && error.is_some() => {
-                warn!(parent: &span, "source started failing");
+            Ok(h) if h.consecutive_failures == 1 => {
+                self.alert(&format!(
+                    "niryat: source {} ({}) started failing: {}. It is retried with backoff; you will hear when it recovers.",
+                    src.id,
+                    src.url,
+                    error.as_deref().unwrap_or_default()
+                ))
+                .await;
+            }
+            Ok(h) if h.consecutive_failures == 0 && h.previous_failures > 0 => {
+                self.alert(&format!(
+                    "niryat: source {} ({}) recovered after {} failed pass(es).",
+                    src.id, src.url, h.previous_failures
+                ))
+                .await;
             }
             Ok(_) => {}
             Err(e) => error!(parent: &span, error = %e, "cannot record the source result"),
@@ -381,7 +434,20 @@ impl App {
             id: src.id.clone(),
             source,
         };
-        let items = self.engine.list(src).await?;
+        let validators = self
+            .store
+            .validators(src.url.as_str())
+            .await
+            .map_err(store_err)?;
+        let Some((items, new_validators)) = self
+            .engine
+            .list_conditional(src, validators.as_ref())
+            .await?
+        else {
+            info!("listing not modified since the last pass");
+            report.not_modified = true;
+            return Ok(());
+        };
         report.listed = items.len();
         let unseen: HashSet<String> = self
             .store
@@ -452,6 +518,14 @@ impl App {
                 }
             }
         }
+        // Remember the listing's validators only when every new item was handled, so a 304 can
+        // never hide an item that still has to be fetched.
+        if report.item_errors == 0 && !self.shutdown.is_triggered() {
+            self.store
+                .set_validators(src.url.as_str(), new_validators)
+                .await
+                .map_err(store_err)?;
+        }
         Ok(())
     }
 
@@ -498,7 +572,11 @@ impl App {
                 Err(NotifyError::Blocked(msg)) => {
                     report.blocked = true;
                     if self.first_alert(&msg) {
-                        error!(parent: &span, error = %msg, "Telegram refuses the bot; posts stay pending until this is fixed (no restart needed)");
+                        self.alert(&format!(
+                            "niryat: Telegram refuses the bot; posts stay pending until this is fixed (no restart needed): {msg}"
+                        ))
+                        .instrument(span.clone())
+                        .await;
                     }
                     let r = self.store.note_blocked(post.id, msg).await;
                     if let Err(e) = r {
@@ -512,6 +590,18 @@ impl App {
             }
         }
         report
+    }
+
+    /// Tell the operator: an error line in the log, and a message to `[telegram] admin_chat`
+    /// when one is configured (best effort: an alert that cannot be sent is only logged).
+    pub async fn alert(&self, text: &str) {
+        error!(alert = true, "{text}");
+        let Some(admin) = &self.settings().telegram.admin_chat else {
+            return;
+        };
+        if let Err(e) = self.notifier.send_alert(admin, text, &self.shutdown).await {
+            warn!(error = %e, "cannot send the alert to the admin chat");
+        }
     }
 
     fn first_alert(&self, msg: &str) -> bool {

@@ -17,8 +17,21 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use crate::fetch::Validators;
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_source_health",
+        include_str!("../migrations/0002_source_health.sql"),
+    ),
+];
+
+/// Longest a failing source waits before its next try.
+pub const MAX_SOURCE_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+/// First backoff step of a failing source; doubles with each further failure.
+pub const SOURCE_BACKOFF_BASE: Duration = Duration::from_secs(5 * 60);
 
 /// Storage failures. Messages carry the database path.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +139,18 @@ pub struct PostRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceHealth {
     pub consecutive_failures: u32,
+    /// Failures in a row before this pass (so `> 0` with `consecutive_failures == 0` is a recovery).
+    pub previous_failures: u32,
+    /// Not tried again before this time (failing sources only).
+    pub next_try_at: Option<DateTime<Utc>>,
+}
+
+/// Backoff of a source that failed `failures` times in a row: 5 min doubling, capped at 6 h.
+pub fn source_backoff(failures: u32) -> Duration {
+    let factor = 1u32 << failures.saturating_sub(1).min(16);
+    SOURCE_BACKOFF_BASE
+        .saturating_mul(factor)
+        .min(MAX_SOURCE_BACKOFF)
 }
 
 pub fn now_rfc3339() -> String {
@@ -351,36 +376,112 @@ impl Store {
         .await
     }
 
-    /// Record the outcome of a source pass; returns the source's health afterwards.
+    /// Record the outcome of a source pass; returns the source's health afterwards. A failure
+    /// sets the next try to `now + source_backoff(failures)`, or later if the site asked
+    /// (`retry_after`).
     pub async fn record_source_result(
         &self,
         source_id: &str,
         source_url: &str,
         error: Option<String>,
+        retry_after: Option<Duration>,
     ) -> Result<SourceHealth, StoreError> {
         let (id, url) = (source_id.to_owned(), source_url.to_owned());
         self.call(move |c| {
-            let now = now_rfc3339();
-            c.execute(
+            let now = Utc::now();
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO sources(id, url) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET url = excluded.url",
                 params![id, url],
             )?;
-            match &error {
-                None => c.execute(
-                    "UPDATE sources SET last_pass_at = ?2, last_success_at = ?2, consecutive_failures = 0, last_error = NULL WHERE id = ?1",
-                    params![id, now],
-                )?,
-                Some(e) => c.execute(
-                    "UPDATE sources SET last_pass_at = ?2, consecutive_failures = consecutive_failures + 1, last_error = ?3 WHERE id = ?1",
-                    params![id, now, e],
-                )?,
-            };
-            let failures: u32 = c.query_row(
+            let previous: u32 = tx.query_row(
                 "SELECT consecutive_failures FROM sources WHERE id = ?1",
                 [&id],
                 |r| r.get(0),
             )?;
-            Ok(SourceHealth { consecutive_failures: failures })
+            let health = match &error {
+                None => {
+                    tx.execute(
+                        "UPDATE sources SET last_pass_at = ?2, last_success_at = ?2, consecutive_failures = 0,
+                            last_error = NULL, next_try_at = NULL WHERE id = ?1",
+                        params![id, fmt_time(now)],
+                    )?;
+                    SourceHealth { consecutive_failures: 0, previous_failures: previous, next_try_at: None }
+                }
+                Some(e) => {
+                    let failures = previous + 1;
+                    let wait = source_backoff(failures).max(retry_after.unwrap_or_default());
+                    let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(6));
+                    tx.execute(
+                        "UPDATE sources SET last_pass_at = ?2, consecutive_failures = ?3, last_error = ?4,
+                            next_try_at = ?5 WHERE id = ?1",
+                        params![id, fmt_time(now), failures, e, fmt_time(next)],
+                    )?;
+                    SourceHealth { consecutive_failures: failures, previous_failures: previous, next_try_at: Some(next) }
+                }
+            };
+            tx.commit()?;
+            Ok(health)
+        })
+        .await
+    }
+
+    /// When a failing source may next be tried, if that is still in the future.
+    pub async fn source_backing_off(
+        &self,
+        source_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let id = source_id.to_owned();
+        let next: Option<String> = self
+            .call(move |c| {
+                c.query_row("SELECT next_try_at FROM sources WHERE id = ?1", [id], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
+                .optional()
+                .map(Option::flatten)
+            })
+            .await?;
+        Ok(next
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| *t > now))
+    }
+
+    /// Stored HTTP validators of a URL.
+    pub async fn validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
+        let url = url.to_owned();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT etag, last_modified FROM http_cache WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Remember a URL's HTTP validators (or forget them when both are absent).
+    pub async fn set_validators(&self, url: &str, v: Validators) -> Result<(), StoreError> {
+        let url = url.to_owned();
+        self.call(move |c| {
+            if v.etag.is_none() && v.last_modified.is_none() {
+                c.execute("DELETE FROM http_cache WHERE url = ?1", [url])?;
+            } else {
+                c.execute(
+                    "INSERT INTO http_cache(url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                        updated_at = excluded.updated_at",
+                    params![url, v.etag, v.last_modified, now_rfc3339()],
+                )?;
+            }
+            Ok(())
         })
         .await
     }
@@ -674,6 +775,99 @@ mod tests {
                 .unwrap(),
             vec!["https://d/2".to_string()]
         );
+    }
+
+    #[tokio::test]
+    async fn databases_of_every_earlier_schema_version_upgrade_without_losing_rows() {
+        for version in 1..MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.sqlite3");
+            {
+                // A database as that version of niryat left it, with a row in every table.
+                let mut c = Connection::open(&path).unwrap();
+                for (i, (_, sql)) in MIGRATIONS.iter().take(version).enumerate() {
+                    let tx = c.transaction().unwrap();
+                    tx.execute_batch(sql).unwrap();
+                    tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap())
+                        .unwrap();
+                    tx.commit().unwrap();
+                }
+                c.execute_batch(
+                    "INSERT INTO sources(id, url, initialized_at) VALUES ('dpr', 'https://d/', '2024-01-01T00:00:00Z');
+                     INSERT INTO seen(url, source_id, first_seen) VALUES ('https://d/1', 'dpr', '2024-01-01T00:00:00Z');
+                     INSERT INTO articles(source_id, url, title, body, topic, chhattisgarh, relevant, score, reasons, first_seen)
+                       VALUES ('dpr', 'https://d/1', 't', 'b', 1, 1, 1, 5.0, '[]', '2024-01-01T00:00:00Z');
+                     INSERT INTO posts(article_id, chat, text, status, created_at) VALUES (1, '@c', 'x', 'pending', '2024-01-01T00:00:00Z');
+                     INSERT INTO runs(started_at, finished_at, report) VALUES ('a', 'b', '{}');",
+                )
+                .unwrap();
+            }
+            let store = Store::open(&path).unwrap();
+            for table in ["sources", "seen", "articles", "posts", "runs"] {
+                assert_eq!(store.count(table).await.unwrap(), 1, "v{version}: {table}");
+            }
+            assert!(store.source_initialized("dpr").await.unwrap(), "v{version}");
+            assert_eq!(
+                store.due_posts(Utc::now()).await.unwrap().len(),
+                1,
+                "v{version}"
+            );
+            let v: i64 = store
+                .call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+                .await
+                .unwrap();
+            assert_eq!(v, MIGRATIONS.len() as i64);
+        }
+    }
+
+    #[tokio::test]
+    async fn failing_sources_back_off_and_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("n.sqlite3")).unwrap();
+        let now = Utc::now();
+        let h1 = store
+            .record_source_result("dpr", "https://d/", Some("HTTP 500".into()), None)
+            .await
+            .unwrap();
+        assert_eq!((h1.consecutive_failures, h1.previous_failures), (1, 0));
+        let until = store.source_backing_off("dpr", now).await.unwrap().unwrap();
+        assert!(until > now + chrono::Duration::minutes(4));
+        let h2 = store
+            .record_source_result(
+                "dpr",
+                "https://d/",
+                Some("HTTP 500".into()),
+                Some(Duration::from_secs(7200)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(h2.consecutive_failures, 2);
+        assert!(
+            h2.next_try_at.unwrap() > now + chrono::Duration::minutes(119),
+            "Retry-After wins"
+        );
+        let ok = store
+            .record_source_result("dpr", "https://d/", None, None)
+            .await
+            .unwrap();
+        assert_eq!((ok.consecutive_failures, ok.previous_failures), (0, 2));
+        assert_eq!(store.source_backing_off("dpr", now).await.unwrap(), None);
+        assert_eq!(source_backoff(1), Duration::from_secs(300));
+        assert_eq!(source_backoff(3), Duration::from_secs(1200));
+        assert_eq!(source_backoff(40), MAX_SOURCE_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn validators_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("n.sqlite3")).unwrap();
+        assert_eq!(store.validators("https://d/").await.unwrap(), None);
+        let v = Validators {
+            etag: Some("\"abc\"".into()),
+            last_modified: None,
+        };
+        store.set_validators("https://d/", v.clone()).await.unwrap();
+        assert_eq!(store.validators("https://d/").await.unwrap(), Some(v));
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 //!
 //! Aliases are matched on *normalised* text ([`crate::core::text::normalize`]) on whole-token boundaries, so
 //! "durg" never matches inside "sindhudurg". Aliases marked ambiguous (Bilaspur, Balrampur, Bijapur,
-//! Korea/कोरिया, Sakti/शक्ति) also name places or words outside Chhattisgarh; the detector only trusts them
+//! Korea/कोरिया, Sakti, मानपुर, नारायणपुर, सूरजपुर) also name places or words outside Chhattisgarh; the detector only trusts them
 //! with independent Chhattisgarh evidence and without a competing state marker.
 
 use crate::core::text::normalize;
@@ -152,6 +152,10 @@ const ALIASES: &[(&str, &str, bool)] = &[
     ("Korba", "korba", false),
     ("Koriya", "कोरिया", true),
     ("Koriya", "koriya", false),
+    ("Koriya", "कोरिया जिला", false),
+    ("Koriya", "कोरिया जिले", false),
+    ("Koriya", "korea district", false),
+    ("Koriya", "koriya district", false),
     ("Koriya", "बैकुंठपुर", false),
     ("Koriya", "baikunthpur", false),
     ("Mahasamund", "महासमुंद", false),
@@ -174,15 +178,15 @@ const ALIASES: &[(&str, &str, bool)] = &[
         false,
     ),
     ("Mohla-Manpur-Ambagarh Chowki", "मोहला", false),
-    ("Mohla-Manpur-Ambagarh Chowki", "मानपुर", false),
+    ("Mohla-Manpur-Ambagarh Chowki", "मानपुर", true),
     ("Mohla-Manpur-Ambagarh Chowki", "अंबागढ़ चौकी", false),
     ("Mohla-Manpur-Ambagarh Chowki", "एमएमएसी", false),
     ("Mohla-Manpur-Ambagarh Chowki", "mohla", false),
     ("Mohla-Manpur-Ambagarh Chowki", "mmac", false),
     ("Mungeli", "मुंगेली", false),
     ("Mungeli", "mungeli", false),
-    ("Narayanpur", "नारायणपुर", false),
-    ("Narayanpur", "narayanpur", false),
+    ("Narayanpur", "नारायणपुर", true),
+    ("Narayanpur", "narayanpur", true),
     ("Raigarh", "रायगढ़", false),
     ("Raigarh", "raigarh", false),
     ("Raipur", "रायपुर", false),
@@ -200,12 +204,49 @@ const ALIASES: &[(&str, &str, bool)] = &[
     ("Sarangarh-Bilaigarh", "sarangarh", false),
     ("Sukma", "सुकमा", false),
     ("Sukma", "sukma", false),
-    ("Surajpur", "सूरजपुर", false),
-    ("Surajpur", "surajpur", false),
+    ("Surajpur", "सूरजपुर", true),
+    ("Surajpur", "surajpur", true),
     ("Surguja", "सरगुजा", false),
     ("Surguja", "surguja", false),
     ("Surguja", "अंबिकापुर", false),
     ("Surguja", "ambikapur", false),
+];
+
+/// Headquarters (dateline) town of each district, by `en` name (Hindi, as press notes write it).
+pub const HQ: &[(&str, &str)] = &[
+    ("Balod", "बालोद"),
+    ("Baloda Bazar", "बलौदाबाजार"),
+    ("Balrampur", "बलरामपुर"),
+    ("Bastar", "जगदलपुर"),
+    ("Bemetara", "बेमेतरा"),
+    ("Bijapur", "बीजापुर"),
+    ("Bilaspur", "बिलासपुर"),
+    ("Dantewada", "दंतेवाड़ा"),
+    ("Dhamtari", "धमतरी"),
+    ("Durg", "दुर्ग"),
+    ("Gariaband", "गरियाबंद"),
+    ("Gaurela-Pendra-Marwahi", "गौरेला"),
+    ("Janjgir-Champa", "जांजगीर"),
+    ("Jashpur", "जशपुरनगर"),
+    ("Kabirdham", "कवर्धा"),
+    ("Kanker", "कांकेर"),
+    ("Khairagarh-Chhuikhadan-Gandai", "खैरागढ़"),
+    ("Kondagaon", "कोण्डागांव"),
+    ("Korba", "कोरबा"),
+    ("Koriya", "बैकुंठपुर"),
+    ("Mahasamund", "महासमुंद"),
+    ("Manendragarh-Chirmiri-Bharatpur", "मनेन्द्रगढ़"),
+    ("Mohla-Manpur-Ambagarh Chowki", "मोहला"),
+    ("Mungeli", "मुंगेली"),
+    ("Narayanpur", "नारायणपुर"),
+    ("Raigarh", "रायगढ़"),
+    ("Raipur", "रायपुर"),
+    ("Rajnandgaon", "राजनांदगांव"),
+    ("Sakti", "सक्ती"),
+    ("Sarangarh-Bilaigarh", "सारंगढ़"),
+    ("Sukma", "सुकमा"),
+    ("Surajpur", "सूरजपुर"),
+    ("Surguja", "अंबिकापुर"),
 ];
 
 /// All 33 districts.
@@ -348,6 +389,17 @@ mod tests {
     }
 
     #[test]
+    fn every_district_resolves_from_its_hq_town() {
+        assert_eq!(HQ.len(), 33);
+        for dist in all() {
+            let hq = HQ.iter().find(|(en, _)| *en == dist.en).map(|x| x.1);
+            let hq = hq.unwrap_or_else(|| panic!("no HQ for {}", dist.en));
+            let found = find_all(&normalize(&format!("{hq}, 12 मई 2022/")));
+            assert_eq!(found.first().map(|f| f.0.en), Some(dist.en), "{hq}");
+        }
+    }
+
+    #[test]
     fn hq_towns_resolve() {
         let cases = [
             ("जगदलपुर", "Bastar"),
@@ -389,6 +441,12 @@ mod tests {
         assert!(find_all(&normalize("exports to South Korea and Korea")).is_empty());
         let f = find_all(&normalize("कोरिया जिले में"));
         assert_eq!(f[0].0.en, "Koriya");
+        assert!(!f[0].2, "कोरिया जिले is the district");
+        let f = find_all(&normalize("कोरिया में"));
         assert!(f[0].2, "bare कोरिया is ambiguous");
+        assert_eq!(
+            find_all(&normalize("Korea district collector"))[0].0.en,
+            "Koriya"
+        );
     }
 }

@@ -93,12 +93,24 @@ impl Scores {
             2.0 * p * r / (p + r)
         }
     }
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "precision": self.precision(), "recall": self.recall(), "f1": self.f1(),
-            "tp": self.tp, "fp": self.fp, "fn": self.fn_, "tn": self.tn,
-        })
+    /// `{"precision":…,"recall":…,"f1":…,"tp":…,"fp":…,"fn":…,"tn":…}`, keys in that order.
+    fn json(&self) -> String {
+        format!(
+            r#"{{"precision":{},"recall":{},"f1":{},"tp":{},"fp":{},"fn":{},"tn":{}}}"#,
+            json_f64(self.precision()),
+            json_f64(self.recall()),
+            json_f64(self.f1()),
+            self.tp,
+            self.fp,
+            self.fn_,
+            self.tn
+        )
     }
+}
+
+/// A JSON number for a finite ratio (serde_json's formatting, so `1.0` stays `1.0`).
+fn json_f64(x: f64) -> String {
+    serde_json::Number::from_f64(x).map_or_else(|| "null".to_owned(), |n| n.to_string())
 }
 
 fn ratio(n: usize, d: usize) -> f64 {
@@ -197,14 +209,15 @@ pub fn evaluate(det: &Detector, rows: &[EvalRow]) -> EvalReport {
 
 impl EvalReport {
     /// Exactly one JSON object, one line.
+    /// Keys in the documented order: topic, post, district_accuracy, rows.
     pub fn json_line(&self) -> String {
-        serde_json::json!({
-            "topic": self.topic.json(),
-            "post": self.post.json(),
-            "district_accuracy": self.district_accuracy,
-            "rows": self.rows,
-        })
-        .to_string()
+        format!(
+            r#"{{"topic":{},"post":{},"district_accuracy":{},"rows":{}}}"#,
+            self.topic.json(),
+            self.post.json(),
+            json_f64(self.district_accuracy),
+            self.rows
+        )
     }
 
     /// Human report: confusion counts, P/R/F1, district accuracy, then each misclassified row.
@@ -304,6 +317,11 @@ mod tests {
         assert_eq!(keys(&v["topic"]), inner);
         assert_eq!(keys(&v["post"]), inner);
         assert_eq!(v["rows"], 10);
+        // And in the documented order.
+        let order = ["\"topic\"", "\"post\"", "\"district_accuracy\"", "\"rows\""];
+        let pos: Vec<usize> = order.iter().map(|k| line.find(k).unwrap()).collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "{line}");
+        assert!(line.starts_with(r#"{"topic":{"precision":"#), "{line}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! vocabulary phrases, district names and dateline towns can be matched on whole-token boundaries.
 //!
 //! Folds, in order:
-//! 1. Unicode NFD (then NFC at the end), so composed nukta letters (क़ ड़ ढ़ ऩ ऱ …) split into base + nukta.
+//! 1. Unicode NFC (and again at the end if a dropped format character left a composable pair); the
+//!    nukta letters (precomposed क़ ड़ ढ़ ऩ ऱ ऴ or base + nukta) are mapped to their base letter.
 //! 2. Drop format characters: ZWJ (U+200D), ZWNJ (U+200C), soft hyphen (U+00AD), BOM (U+FEFF), word joiner (U+2060).
 //! 3. Drop the nukta (U+093C): ड़→ड, ढ़→ढ, क़→क, फ़→फ, ज़→ज … (press texts use both spellings).
 //! 4. Chandrabindu (U+0901) → anusvara (U+0902): गाँव→गांव.
@@ -22,18 +23,36 @@
 //! 12. Compounds split: जिलास्तरीय→जिला स्तरिय, राज्यस्तरीय→राज्य स्तरिय, संभागस्तरीय→संभाग स्तरिय,
 //!     मध्यप्रदेश→मध्य प्रदेश, उत्तरप्रदेश→उत्तर प्रदेश.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 const VIRAMA: char = '\u{094D}';
 const ANUSVARA: char = '\u{0902}';
 
 /// Normalise `s` for matching. See the module documentation for every fold.
 pub fn normalize(s: &str) -> String {
-    // Steps 1–7: per-character folds on the decomposed form.
-    let mut chars: Vec<char> = Vec::with_capacity(s.len());
-    for c in s.nfd() {
+    // Step 1: NFC (skipped when the quick check says the input already is NFC). NFC leaves the
+    // composition-excluded nukta letters (क़ … य़) decomposed and keeps ऩ ऱ ऴ composed; both are folded below.
+    let nfc: std::borrow::Cow<'_, str> = if !needs_nfc(s) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.nfc().collect())
+    };
+    // Steps 2–7: per-character folds.
+    let mut chars: Vec<char> = Vec::with_capacity(nfc.len());
+    for c in nfc.chars() {
         match c {
             '\u{200C}' | '\u{200D}' | '\u{00AD}' | '\u{FEFF}' | '\u{2060}' | '\u{093C}' => {}
+            '\u{0929}' => chars.push('न'),
+            '\u{0931}' => chars.push('र'),
+            '\u{0934}' => chars.push('ळ'),
+            '\u{0958}' => chars.push('क'),
+            '\u{0959}' => chars.push('ख'),
+            '\u{095A}' => chars.push('ग'),
+            '\u{095B}' => chars.push('ज'),
+            '\u{095C}' => chars.push('ड'),
+            '\u{095D}' => chars.push('ढ'),
+            '\u{095E}' => chars.push('फ'),
+            '\u{095F}' => chars.push('य'),
             '\u{0901}' => chars.push(ANUSVARA),
             '\u{0966}'..='\u{096F}' => {
                 let d = c as u32 - 0x0966;
@@ -77,21 +96,50 @@ pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in folded.into_iter() {
-        if c.is_alphanumeric() || is_mark(c) {
+        let keep = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else if ('\u{0900}'..='\u{097F}').contains(&c) {
+            // Devanagari: letters, signs and digits are kept; danda, double danda and the
+            // abbreviation sign are punctuation.
+            !matches!(c, '\u{0964}' | '\u{0965}' | '\u{0970}')
+        } else {
+            c.is_alphanumeric() || is_mark(c)
+        };
+        if keep {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            for l in c.to_lowercase() {
-                out.push(l);
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                for l in c.to_lowercase() {
+                    out.push(l);
+                }
             }
         } else {
             pending_space = true;
         }
     }
-    let out: String = out.nfc().collect();
+    // Dropping format characters may leave a Latin base + combining mark that NFC composes.
+    let out: String = if !needs_nfc(&out) {
+        out
+    } else {
+        out.nfc().collect()
+    };
     // Step 12: compound splits (on whole normalised text; patterns are themselves normalised forms).
     split_compounds(&out)
+}
+
+/// True unless every character is ASCII or Devanagari (for which our folds make NFC unnecessary:
+/// nukta letters are mapped explicitly in either form) or the quick check says the text is NFC.
+fn needs_nfc(s: &str) -> bool {
+    if s.chars()
+        .all(|c| c.is_ascii() || ('\u{0900}'..='\u{097F}').contains(&c))
+    {
+        return false;
+    }
+    is_nfc_quick(s.chars()) != IsNormalized::Yes
 }
 
 /// Compound words that press notes write both joined and separated.
@@ -201,6 +249,11 @@ mod tests {
         assert_eq!(normalize("गढ़"), normalize("गढ"));
         assert_eq!(normalize("छत्तीसगढ़"), "छत्तिसगढ");
         assert_eq!(normalize("फ़रवरी"), normalize("फरवरी"));
+        // precomposed U+095C and decomposed ड + nukta both fold to ड
+        assert_eq!(normalize("\u{095C}"), "ड");
+        assert_eq!(normalize("ड\u{093C}"), "ड");
+        assert_eq!(normalize("\u{0929}"), "न");
+        assert_eq!(normalize("Cafe\u{0301}"), "café");
     }
 
     #[test]

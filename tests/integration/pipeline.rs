@@ -142,10 +142,8 @@ link = "a"
     .await;
     t.site.set("/news", Page::Status(500));
     serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
-    let report = t.run_once().await;
-    let broken = report
+    let first = t.run_once().await;
+    let broken = first
         .sources
         .iter()
         .find(|s| s.id == "broken-portal")
@@ -155,6 +153,15 @@ link = "a"
         err.contains("broken-portal") && err.contains("/news") && err.contains("500"),
         "{err}"
     );
+    serve_dpr(&t.site, 2);
+    let report = t.run_once().await;
+    // The broken source backs off; the healthy one carries on and posts.
+    let broken = report
+        .sources
+        .iter()
+        .find(|s| s.id == "broken-portal")
+        .unwrap();
+    assert!(broken.skipped, "{broken:?}");
     let dpr = report
         .sources
         .iter()
@@ -179,10 +186,18 @@ async fn a_listing_whose_selectors_match_nothing_is_a_failure_naming_the_source(
         err.contains("dpr-district-news") && err.contains("layout changed"),
         "{err}"
     );
-    // It does not count as the first pass: the baseline is taken when the listing works.
+    // It does not count as the first pass: no baseline is taken from a broken listing.
+    assert!(
+        !t.store()
+            .source_initialized("dpr-district-news")
+            .await
+            .unwrap()
+    );
+    assert_eq!(t.store().count("seen").await.unwrap(), 0);
+    // The failing source backs off: the next pass does not hammer it.
     serve_dpr(&t.site, 1);
-    let ok = t.run_once().await;
-    assert_eq!(ok.sources[0].baseline, 4);
+    let next = t.run_once().await;
+    assert!(next.sources[0].skipped, "{next:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
