@@ -19,10 +19,13 @@ use teloxide::types::{ChatId, ParseMode, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramSettings;
+use crate::core::summary::shorten_by;
 use crate::shutdown::Shutdown;
 
 /// Name of the environment variable holding the bot token.
 pub const TOKEN_ENV: &str = "TELEGRAM_BOT_TOKEN";
+/// Size (UTF-16 units) of the shortened plain-text fallback for "message is too long".
+const SHORT_PLAIN: usize = 3000;
 /// How many 429s in a row one send waits out before giving up until the next pass.
 const MAX_RETRY_AFTER_ROUNDS: usize = 5;
 
@@ -199,14 +202,21 @@ impl TelegramSender {
         html: &str,
         shutdown: &Shutdown,
     ) -> Result<Delivered, NotifyError> {
+        // Fallbacks: plain text when Telegram cannot parse our HTML; plain text cut to
+        // SHORT_PLAIN UTF-16 units when it says the message is too long.
         let mut plain = false;
+        let mut short = false;
         let mut rounds = 0;
         loop {
             self.per_second.until_ready().await;
             self.per_minute.until_ready().await;
             let recipient = self.recipient(chat);
             let result = if plain {
-                self.bot.send_message(recipient, html_to_plain(html)).await
+                let mut text = html_to_plain(html);
+                if short {
+                    text = shorten_by(&text, SHORT_PLAIN, char::len_utf16);
+                }
+                self.bot.send_message(recipient, text).await
             } else {
                 self.bot
                     .send_message(recipient, html)
@@ -253,6 +263,14 @@ impl TelegramSender {
                 Err(RequestError::Api(ApiError::CantParseEntities(why))) if !plain => {
                     tracing::warn!(chat, error = %self.token.redact(&why), "Telegram could not parse the HTML; sending as plain text");
                     plain = true;
+                }
+                Err(RequestError::Api(ApiError::MessageIsTooLong)) if !short => {
+                    tracing::warn!(
+                        chat,
+                        "Telegram says the message is too long; sending a shortened plain-text version"
+                    );
+                    plain = true;
+                    short = true;
                 }
                 Err(RequestError::Api(api)) if is_blocking(&api) => {
                     return Err(NotifyError::Blocked(format!(

@@ -237,3 +237,132 @@ fn eval_names_the_bad_line_and_exits_2() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_on_the_same_database_refuses_to_start() {
+    let t = spawn_app().await; // holds the database lock, like a running daemon
+    let config = t.config_path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        niryat()
+            .args(["once", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("another niryat instance"), "{stderr}");
+    drop(t);
+}
+
+#[test]
+fn db_backup_copies_the_database_and_a_corrupt_database_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("niryat.sqlite3");
+    let config = dir.path().join("niryat.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\npath = \"{}\"\n[telegram]\nchannel = \"@niryat_test\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let backup = dir.path().join("backup.sqlite3");
+    let out = niryat()
+        .args(["db", "backup"])
+        .arg(&backup)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = rusqlite::Connection::open(&backup).unwrap();
+    let tables: i64 = copy
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'posts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 1);
+    drop(copy);
+
+    std::fs::write(&db, vec![0x42u8; 8192]).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("niryat.sqlite3-wal"));
+    let out = niryat()
+        .arg("once")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("niryat.sqlite3"), "{stderr}");
+}
+
+#[test]
+fn the_vocabulary_is_extended_from_the_config_and_a_bad_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "[storage]\npath = \"{}\"\n[telegram]\nchannel = \"@niryat_test\"\n[detection]\nvocabulary = \"{}\"\n",
+        dir.path().join("n.sqlite3").display(),
+        dir.path().join("extra.toml").display()
+    );
+    let config = dir.path().join("niryat.toml");
+    std::fs::write(&config, &base).unwrap();
+    std::fs::write(
+        dir.path().join("extra.toml"),
+        "[topic]\nphrases = [\"निर्यात मित्र सम्मेलन\"]\n",
+    )
+    .unwrap();
+    let ok = niryat()
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    std::fs::write(
+        dir.path().join("extra.toml"),
+        "[topic]\nphrases = [\"re:(\"]\n",
+    )
+    .unwrap();
+    let bad = niryat()
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("extra.toml") && stderr.contains("re:("),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("extra.toml"), "[topik]\nphrases = []\n").unwrap();
+    let unknown = niryat()
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("extra.toml") && stderr.contains("topik"),
+        "{stderr}"
+    );
+}

@@ -102,3 +102,65 @@ async fn telegram_unreachable_keeps_posts_and_never_leaks_the_token() {
         assert!(!err.contains("123456:"), "token leaked: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_too_long_falls_back_to_a_shortened_plain_text() {
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 1);
+    t.run_once().await;
+    serve_dpr(&t.site, 2);
+    t.telegram
+        .push(tg_error(400, "Bad Request: message is too long", None));
+    let report = t.run_once().await;
+    assert_eq!(report.delivery.sent, 3);
+    let sent = t.sent_messages().await;
+    assert_eq!(sent.len(), 4);
+    assert_eq!(sent[0]["parse_mode"], "HTML");
+    assert!(
+        sent[1].get("parse_mode").is_none(),
+        "fallback is plain text: {}",
+        sent[1]
+    );
+    let text = sent[1]["text"].as_str().unwrap();
+    assert!(
+        !text.contains("<b>") && text.encode_utf16().count() <= 3000,
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_hears_once_when_a_source_fails_and_once_when_it_recovers() {
+    let t = spawn_app().await;
+    let cfg = std::fs::read_to_string(&t.config_path).unwrap().replace(
+        "per_second = 100",
+        "per_second = 100\nadmin_chat = \"-1009876543210\"",
+    );
+    std::fs::write(&t.config_path, cfg).unwrap();
+    let mut t = t;
+    t.restart();
+    t.site.set("/news/district-news", Page::Status(500));
+    t.run_once().await;
+    t.run_once().await; // backing off: no second alert
+    let alerts = |msgs: &[serde_json::Value]| {
+        msgs.iter()
+            .filter(|m| m["chat_id"] == -1_009_876_543_210i64)
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let a = alerts(&t.sent_messages().await);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(
+        a[0].contains("dpr-district-news") && a[0].contains("started failing"),
+        "{a:?}"
+    );
+    // The backoff expires (simulated by clearing it in the database) and the site is back.
+    let db = rusqlite::Connection::open(t.dir.path().join("niryat.sqlite3")).unwrap();
+    db.execute("UPDATE sources SET next_try_at = NULL", [])
+        .unwrap();
+    serve_dpr(&t.site, 1);
+    t.run_once().await;
+    t.run_once().await;
+    let a = alerts(&t.sent_messages().await);
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert!(a[1].contains("recovered"), "{a:?}");
+}

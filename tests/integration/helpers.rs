@@ -35,6 +35,8 @@ pub enum Page {
     Status(u16),
     Delay(Duration, Vec<u8>),
     Raw(ResponseTemplate),
+    /// Served with an ETag; answers 304 to a matching If-None-Match.
+    Cached(String, Vec<u8>),
 }
 
 /// The fake news site: a path → page map the test can change between passes.
@@ -66,6 +68,21 @@ impl Respond for Site {
                 .set_body_bytes(b)
                 .set_delay(d),
             Some(Page::Raw(t)) => t,
+            Some(Page::Cached(etag, b)) => {
+                let matches = req
+                    .headers
+                    .get("if-none-match")
+                    .and_then(|v| v.to_str().ok())
+                    == Some(etag.as_str());
+                if matches {
+                    ResponseTemplate::new(304).insert_header("etag", etag.as_str())
+                } else {
+                    ResponseTemplate::new(200)
+                        .insert_header("content-type", "text/html; charset=utf-8")
+                        .insert_header("etag", etag.as_str())
+                        .set_body_bytes(b)
+                }
+            }
             None => ResponseTemplate::new(404).set_body_string("not found"),
         }
     }

@@ -5,3 +5,4 @@ mod daemon;
 mod delivery;
 mod helpers;
 mod pipeline;
+mod politeness;
