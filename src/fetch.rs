@@ -241,7 +241,7 @@ impl Fetcher {
                     req = req.header(IF_MODIFIED_SINCE, lm);
                 }
             }
-            let resp = req.send().await.map_err(|e| map_reqwest(url, &e, secs))?;
+            let resp = req.send().await.map_err(|e| map_reqwest(url, e, secs))?;
             let status = resp.status();
             if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                 return Ok(None);
@@ -268,7 +268,7 @@ impl Fetcher {
             let headers = resp.headers().clone();
             let mut resp = resp;
             let mut body: Vec<u8> = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| map_reqwest(url, &e, secs))? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| map_reqwest(url, e, secs))? {
                 if body.len() + chunk.len() > MAX_BODY {
                     return Err(FetchError::TooLarge {
                         url: url.to_string(),
@@ -378,7 +378,9 @@ fn build_client(
     })
 }
 
-fn map_reqwest(url: &Url, e: &reqwest::Error, secs: u64) -> FetchError {
+fn map_reqwest(url: &Url, e: reqwest::Error, secs: u64) -> FetchError {
+    // We print the URL ourselves; reqwest's copy would only repeat it.
+    let e = e.without_url();
     if e.is_timeout() {
         return FetchError::Timeout {
             url: url.to_string(),
@@ -388,12 +390,12 @@ fn map_reqwest(url: &Url, e: &reqwest::Error, secs: u64) -> FetchError {
     if e.is_redirect() {
         return FetchError::Redirect {
             url: url.to_string(),
-            reason: error_chain(e),
+            reason: error_chain(&e),
         };
     }
     FetchError::Network {
         url: url.to_string(),
-        message: error_chain(e),
+        message: error_chain(&e),
     }
 }
 

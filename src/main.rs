@@ -105,6 +105,7 @@ fn init_logging() {
         .unwrap_or_else(|_| EnvFilter::new("info,teloxide=warn,teloxide_core=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }

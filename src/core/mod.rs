@@ -10,6 +10,7 @@ pub mod dateline;
 pub mod decode;
 pub mod detect;
 pub mod districts;
+pub mod entries;
 pub mod eval;
 pub mod krutidev;
 pub mod neardup;

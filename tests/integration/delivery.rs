@@ -164,3 +164,26 @@ async fn the_operator_hears_once_when_a_source_fails_and_once_when_it_recovers()
     assert_eq!(a.len(), 2, "{a:?}");
     assert!(a[1].contains("recovered"), "{a:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_migrated_to_a_supergroup_is_followed() {
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 1);
+    t.run_once().await;
+    serve_dpr(&t.site, 2);
+    t.telegram.push(tg_error(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        Some(json!({"migrate_to_chat_id": -1_001_111_111_111i64})),
+    ));
+    let report = t.run_once().await;
+    assert_eq!(report.delivery.sent, 3);
+    let sent = t.sent_messages().await;
+    assert_eq!(sent[0]["chat_id"], CHANNEL);
+    assert!(
+        sent[1..]
+            .iter()
+            .all(|m| m["chat_id"] == -1_001_111_111_111i64),
+        "{sent:#?}"
+    );
+}
