@@ -14,6 +14,7 @@ use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
+use crate::core::entries;
 use crate::core::page::{ArticleRules, ListRules};
 
 /// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
@@ -138,6 +139,10 @@ struct RawSource {
     respect_robots_txt: Option<bool>,
     #[serde(default = "default_true")]
     enabled: bool,
+    /// Days walked back by a `{date:…}` URL template, or searched back by a wordpress source.
+    days: Option<u32>,
+    /// wordpress: the search terms.
+    search: Option<Vec<String>>,
     list: Option<RawList>,
     article: Option<RawArticle>,
 }
@@ -151,6 +156,8 @@ fn default_true() -> bool {
 struct RawList {
     item: String,
     link: String,
+    next: Option<String>,
+    max_pages: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +214,12 @@ pub struct FetchSettings {
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
     pub id: String,
+    /// The listing/feed/site URL (for a dated template: today's expansion, for display).
     pub url: Url,
+    /// A URL template with `{date:FORMAT}` placeholders, walked back `days` days from today.
+    pub url_template: Option<String>,
+    /// Days walked back by the template, or searched back by a wordpress source.
+    pub days: u32,
     pub kind: SourceKind,
     /// 6-field cron expression, seconds first.
     pub cron: String,
@@ -223,18 +235,37 @@ pub struct SourceSettings {
 
 #[derive(Debug, Clone)]
 pub enum SourceKind {
-    /// A listing page scraped with CSS selectors.
+    /// A listing page scraped with CSS selectors, optionally paginated.
     Html {
         list: ListRules,
+        /// Selector of the next-page link.
+        next: Option<Selector>,
+        /// Most listing pages read per pass.
+        max_pages: usize,
         /// `None`: read the main text automatically.
         article: Option<ArticleRules>,
     },
+    /// An RSS/Atom/JSON feed; entries without full content are fetched and read automatically
+    /// (or with `article` selectors).
+    Feed { article: Option<ArticleRules> },
+    /// A WordPress site's REST API, searched for each term.
+    WordPress { search: Vec<String> },
 }
 
 impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Html { .. } => "html",
+            Self::Feed { .. } => "feed",
+            Self::WordPress { .. } => "wordpress",
+        }
+    }
+
+    /// Article selectors, if configured.
+    pub fn article(&self) -> Option<&ArticleRules> {
+        match self {
+            Self::Html { article, .. } | Self::Feed { article } => article.as_ref(),
+            Self::WordPress { .. } => None,
         }
     }
 }
@@ -401,7 +432,16 @@ impl Validator<'_> {
             ));
         }
         let key = |k: &str| format!("sources[{i}].{k} (source {:?})", s.id);
-        let url = self.http_url(&key("url"), &s.url)?;
+        let url_template = s.url.contains("{date").then(|| s.url.clone());
+        let url = match &url_template {
+            None => self.http_url(&key("url"), &s.url)?,
+            Some(t) => {
+                let today = chrono::Utc::now().date_naive();
+                let first = entries::expand_date_template(t, today, 1)
+                    .map_err(|e| self.err(key("url"), e.to_string()))?;
+                self.http_url(&key("url"), first.first().map_or("", String::as_str))?
+            }
+        };
         let cron = match &s.schedule {
             Some(c) => {
                 self.cron(&key("schedule"), c)?;
@@ -430,41 +470,93 @@ impl Validator<'_> {
                 Some(u)
             }
         };
+        let article = match &s.article {
+            None => None,
+            Some(a) => Some(ArticleRules {
+                title: self.selector(&key("article.title"), &a.title)?,
+                body: self.selector(&key("article.body"), &a.body)?,
+                date: match &a.date {
+                    Some(d) => Some(self.selector(&key("article.date"), d)?),
+                    None => None,
+                },
+            }),
+        };
+        let not_for = |field: &str, present: bool| {
+            if present {
+                Err(self.err(
+                    key(field),
+                    format!("`{field}` does not apply to a {:?} source", s.kind),
+                ))
+            } else {
+                Ok(())
+            }
+        };
         let kind = match s.kind.as_str() {
             "html" => {
+                not_for("search", s.search.is_some())?;
                 let list = s.list.as_ref().ok_or_else(|| {
                     self.err(
                         key("list"),
                         "an html source needs a [sources.list] table with `item` and `link`",
                     )
                 })?;
-                let list = ListRules {
-                    item: self.selector(&key("list.item"), &list.item)?,
-                    link: self.selector(&key("list.link"), &list.link)?,
-                };
-                let article = match &s.article {
+                let next = match &list.next {
+                    Some(n) => Some(self.selector(&key("list.next"), n)?),
                     None => None,
-                    Some(a) => Some(ArticleRules {
-                        title: self.selector(&key("article.title"), &a.title)?,
-                        body: self.selector(&key("article.body"), &a.body)?,
-                        date: match &a.date {
-                            Some(d) => Some(self.selector(&key("article.date"), d)?),
-                            None => None,
-                        },
-                    }),
                 };
-                SourceKind::Html { list, article }
+                let max_pages = list.max_pages.unwrap_or(if next.is_some() { 3 } else { 1 });
+                if max_pages == 0 {
+                    return Err(self.err(key("list.max_pages"), "must be at least 1"));
+                }
+                SourceKind::Html {
+                    list: ListRules {
+                        item: self.selector(&key("list.item"), &list.item)?,
+                        link: self.selector(&key("list.link"), &list.link)?,
+                    },
+                    next,
+                    max_pages,
+                    article,
+                }
+            }
+            "feed" => {
+                not_for("list", s.list.is_some())?;
+                not_for("search", s.search.is_some())?;
+                SourceKind::Feed { article }
+            }
+            "wordpress" => {
+                not_for("list", s.list.is_some())?;
+                not_for("article", s.article.is_some())?;
+                let search = s.search.clone().unwrap_or_default();
+                if search.is_empty() || search.iter().any(|t| t.trim().is_empty()) {
+                    return Err(self.err(
+                        key("search"),
+                        "a wordpress source needs non-empty search terms, e.g. search = [\"निर्यात\", \"export\"]",
+                    ));
+                }
+                SourceKind::WordPress { search }
             }
             other => {
                 return Err(self.err(
                     key("kind"),
-                    format!("unknown source kind {other:?} (supported: \"html\")"),
+                    format!(
+                        "unknown source kind {other:?} (supported: \"html\", \"feed\", \"wordpress\")"
+                    ),
                 ));
             }
         };
+        if url_template.is_some() && !matches!(kind, SourceKind::Html { .. }) {
+            return Err(self.err(key("url"), "`{date:…}` URL templates are for html sources"));
+        }
+        let days = s.days.unwrap_or(match (&kind, &url_template) {
+            (SourceKind::WordPress { .. }, _) => 7,
+            (_, Some(_)) => 3,
+            _ => 1,
+        });
         Ok(SourceSettings {
             id: s.id,
             url,
+            url_template,
+            days,
             kind,
             cron,
             backfill: s.backfill,
@@ -632,6 +724,19 @@ link = "h3 a"
             (
                 MINIMAL.replace("kind = \"html\"", "kind = \"rss\""),
                 "sources[0].kind",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"wordpress\""),
+                "sources[0].list",
+            ),
+            (
+                MINIMAL
+                    .replace(
+                        "[sources.list]\nitem = \".views-row\"\nlink = \"h3 a\"\n",
+                        "",
+                    )
+                    .replace("kind = \"html\"", "kind = \"wordpress\"\nsearch = []"),
+                "sources[0].search",
             ),
         ];
         for (text, key) in cases {

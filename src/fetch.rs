@@ -82,6 +82,22 @@ pub struct Page {
     pub validators: Validators,
 }
 
+/// An undecoded response.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    /// The URL after redirects.
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Raw {
+    /// A header's value as text (lower-case name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 /// Per-request options from the source.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestOptions<'a> {
@@ -145,39 +161,44 @@ impl Fetcher {
         opts: RequestOptions<'_>,
         validators: Option<&Validators>,
     ) -> Result<Option<Page>, FetchError> {
+        let Some(raw) = self.get_raw(url, opts, validators).await? else {
+            return Ok(None);
+        };
+        let decoded = decode::decode_html(&raw.bytes, raw.header(CONTENT_TYPE.as_str()));
+        let validators = Validators {
+            etag: raw.header(ETAG.as_str()).map(str::to_owned),
+            last_modified: raw.header(LAST_MODIFIED.as_str()).map(str::to_owned),
+        };
+        Ok(Some(Page {
+            url: raw.url,
+            text: decoded.text,
+            encoding: decoded.encoding,
+            mislabelled: decoded.mislabelled,
+            validators,
+        }))
+    }
+
+    /// The undecoded body and headers (feeds, JSON APIs); `Ok(None)` on 304 Not Modified.
+    pub async fn get_raw(
+        &self,
+        url: &Url,
+        opts: RequestOptions<'_>,
+        validators: Option<&Validators>,
+    ) -> Result<Option<Raw>, FetchError> {
         let client = self.client_for(opts.proxy).await?;
         if opts.respect_robots && !self.robots_allow(&client, url, opts.timeout).await {
             return Err(FetchError::Robots {
                 url: url.to_string(),
             });
         }
-        let Some((final_url, headers, bytes)) = self
+        Ok(self
             .get_bytes(&client, url, opts.timeout, validators)
             .await?
-        else {
-            return Ok(None);
-        };
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let decoded = decode::decode_html(&bytes, content_type.as_deref());
-        let header = |name| {
-            headers
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        Ok(Some(Page {
-            url: final_url,
-            text: decoded.text,
-            encoding: decoded.encoding,
-            mislabelled: decoded.mislabelled,
-            validators: Validators {
-                etag: header(ETAG),
-                last_modified: header(LAST_MODIFIED),
-            },
-        }))
+            .map(|(url, headers, bytes)| Raw {
+                url,
+                headers,
+                bytes,
+            }))
     }
 
     async fn client_for(&self, proxy: Option<&Url>) -> Result<reqwest::Client, FetchError> {

@@ -42,6 +42,18 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Walk a source back to a date and record what it finds; with --post, also post the relevant
+    /// reports (oldest first, within the channel's rate limit).
+    Backfill {
+        /// The source id from the config.
+        id: String,
+        /// First day to reach back to (YYYY-MM-DD).
+        #[arg(long)]
+        since: chrono::NaiveDate,
+        /// Post what is found (default: record only).
+        #[arg(long)]
+        post: bool,
+    },
     /// Measure the detector on a JSON Lines file (title, text, label, state, district).
     Eval {
         file: PathBuf,
@@ -120,6 +132,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Eval { file, json } => run_eval(file, *json),
         Command::TestSource { id, limit } => test_source(&cli, id, *limit).await,
         Command::Once => once(&cli).await,
+        Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
         Command::Run => run(&cli).await,
         Command::Db {
             command: DbCommand::Backup { path },
@@ -268,6 +281,53 @@ async fn once(cli: &Cli) -> Result<(), Failure> {
             ""
         }
     );
+    Ok(())
+}
+
+async fn backfill(
+    cli: &Cli,
+    id: &str,
+    since: chrono::NaiveDate,
+    post: bool,
+) -> Result<(), Failure> {
+    let settings = load(cli)?;
+    if settings.source(id).is_none() {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "{}: no source with id {id:?} (see `niryat check`)",
+            settings.file.display()
+        )));
+    }
+    let (trigger, stop) = shutdown::channel();
+    let app = build_app(settings, stop)?;
+    let signals = tokio::spawn(async move {
+        shutdown::os_signal().await;
+        trigger.trigger();
+    });
+    let r = app.backfill(id, since, post).await;
+    if let Some(e) = &r.error {
+        signals.abort();
+        return Err(Failure::Fatal(anyhow::anyhow!("{e}")));
+    }
+    println!(
+        "{}: {} listed since {since}, {} new article(s) recorded, {} relevant{}",
+        r.id,
+        r.listed,
+        r.fetched,
+        r.relevant,
+        if post {
+            ""
+        } else {
+            " (not posted: add --post)"
+        }
+    );
+    if post {
+        let d = app.deliver().await;
+        println!(
+            "delivery: {} sent, {} printed (dry-run), {} failed",
+            d.sent, d.printed, d.failed
+        );
+    }
+    signals.abort();
     Ok(())
 }
 

@@ -16,7 +16,8 @@ use url::Url;
 
 use crate::config::{Settings, SourceKind, SourceSettings};
 use crate::core::detect::{Detector, Document, Verdict, VocabError, Vocabulary};
-use crate::core::page::{self, ListItem};
+use crate::core::entries::{self, Entry};
+use crate::core::page;
 use crate::core::{readable, render, summary};
 use crate::fetch::{FetchError, Fetcher, RequestOptions, Validators};
 use crate::notify::{self, BotToken, Delivered, Notifier, NotifyError};
@@ -51,6 +52,14 @@ pub enum SourceError {
         #[source]
         source: StoreError,
     },
+    #[error("source {id} ({url}): cannot read the response: {message}")]
+    Parse {
+        id: String,
+        url: String,
+        message: String,
+    },
+    #[error("source {id}: {message}")]
+    Config { id: String, message: String },
     #[error("no source with id {0:?} in the config")]
     Unknown(String),
 }
@@ -111,55 +120,170 @@ impl Engine {
         }
     }
 
-    /// Fetch the listing and return its items (newest first, as listed).
-    pub async fn list(&self, src: &SourceSettings) -> Result<Vec<ListItem>, SourceError> {
+    /// Fetch the listing and return its entries (newest first, as listed).
+    pub async fn list(&self, src: &SourceSettings) -> Result<Vec<Entry>, SourceError> {
         Ok(self
-            .list_conditional(src, None)
+            .list_conditional(src, None, &Walk::of(src))
             .await?
             .map(|(items, _)| items)
             .unwrap_or_default())
     }
 
-    /// Like [`Engine::list`], with a conditional GET: `Ok(None)` when the listing has not
-    /// changed since `validators` were taken; otherwise the items and the new validators.
+    /// Entries of a source, newest first, de-duplicated by URL. For a single-URL listing or feed
+    /// a conditional GET is made with `validators`: `Ok(None)` when it has not changed; the new
+    /// validators come back with the entries.
     pub async fn list_conditional(
         &self,
         src: &SourceSettings,
         validators: Option<&Validators>,
-    ) -> Result<Option<(Vec<ListItem>, Validators)>, SourceError> {
+        walk: &Walk,
+    ) -> Result<Option<(Vec<Entry>, Validators)>, SourceError> {
         let fetch_err = |source| SourceError::Fetch {
             id: src.id.clone(),
             source,
         };
-        let Some(page) = self
-            .fetcher
-            .get_conditional(&src.url, self.options(src), validators)
-            .await
-            .map_err(fetch_err)?
-        else {
-            return Ok(None);
-        };
-        let items = match &src.kind {
-            SourceKind::Html { list, .. } => page::extract_list(&page.text, &page.url, list),
-        };
-        if items.is_empty() {
-            return Err(SourceError::EmptyListing {
-                id: src.id.clone(),
-                url: src.url.to_string(),
-            });
+        let opts = self.options(src);
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut new_validators = Validators::default();
+        match &src.kind {
+            SourceKind::Html { list, next, .. } => {
+                let today = Utc::now()
+                    .with_timezone(&self.settings.timezone)
+                    .date_naive();
+                let starts: Vec<Url> = match &src.url_template {
+                    None => vec![src.url.clone()],
+                    Some(t) => entries::expand_date_template(t, today, walk.days)
+                        .map_err(|e| SourceError::Config {
+                            id: src.id.clone(),
+                            message: e.to_string(),
+                        })?
+                        .iter()
+                        .filter_map(|u| Url::parse(u).ok())
+                        .collect(),
+                };
+                let conditional = src.url_template.is_none();
+                for start in starts {
+                    let mut url = Some(start);
+                    let mut pages = 0;
+                    while let Some(u) = url.take() {
+                        if pages >= walk.max_pages {
+                            break;
+                        }
+                        let v = if conditional && pages == 0 {
+                            validators
+                        } else {
+                            None
+                        };
+                        let Some(page) = self
+                            .fetcher
+                            .get_conditional(&u, opts, v)
+                            .await
+                            .map_err(fetch_err)?
+                        else {
+                            return Ok(None);
+                        };
+                        if conditional && pages == 0 {
+                            new_validators = page.validators.clone();
+                        }
+                        pages += 1;
+                        entries.extend(
+                            page::extract_list(&page.text, &page.url, list)
+                                .into_iter()
+                                .map(|i| Entry {
+                                    url: i.url,
+                                    title: i.title,
+                                    body: None,
+                                    published: None,
+                                }),
+                        );
+                        url = next
+                            .as_ref()
+                            .and_then(|n| page::next_page(&page.text, &page.url, n))
+                            .filter(|n| *n != u);
+                    }
+                }
+                if entries.is_empty() {
+                    return Err(SourceError::EmptyListing {
+                        id: src.id.clone(),
+                        url: src.url.to_string(),
+                    });
+                }
+            }
+            SourceKind::Feed { .. } => {
+                let Some(raw) = self
+                    .fetcher
+                    .get_raw(&src.url, opts, validators)
+                    .await
+                    .map_err(fetch_err)?
+                else {
+                    return Ok(None);
+                };
+                new_validators = Validators {
+                    etag: raw.header("etag").map(str::to_owned),
+                    last_modified: raw.header("last-modified").map(str::to_owned),
+                };
+                entries =
+                    entries::parse_feed(&raw.bytes, &raw.url).map_err(|e| SourceError::Parse {
+                        id: src.id.clone(),
+                        url: src.url.to_string(),
+                        message: e.to_string(),
+                    })?;
+            }
+            SourceKind::WordPress { search } => {
+                for term in search {
+                    let mut page = 1;
+                    loop {
+                        let url = entries::wp_search_url(&src.url, term, walk.after, page);
+                        let raw = self
+                            .fetcher
+                            .get_raw(&url, opts, None)
+                            .await
+                            .map_err(fetch_err)?
+                            .unwrap_or_else(|| unreachable_raw(&url));
+                        let text =
+                            crate::core::decode::decode_xml(&raw.bytes, raw.header("content-type"))
+                                .text;
+                        let found =
+                            entries::parse_wp_posts(&text).map_err(|e| SourceError::Parse {
+                                id: src.id.clone(),
+                                url: url.to_string(),
+                                message: e.to_string(),
+                            })?;
+                        entries.extend(found);
+                        let total = entries::wp_total_pages(raw.header("x-wp-totalpages"));
+                        if page >= total || page as usize >= walk.max_pages {
+                            break;
+                        }
+                        page += 1;
+                    }
+                }
+            }
         }
-        Ok(Some((items, page.validators)))
+        let mut seen = HashSet::new();
+        entries.retain(|e| seen.insert(e.url.to_string()));
+        Ok(Some((entries, new_validators)))
     }
 
-    /// Fetch one article, extract its title and body, and classify it.
+    /// Classify one entry: its own text when the source carried it (feeds, WordPress), else the
+    /// article page fetched and extracted.
     pub async fn classify_item(
         &self,
         src: &SourceSettings,
-        item: &ListItem,
+        item: &Entry,
     ) -> Result<Classified, FetchError> {
-        let page = self.fetcher.get(&item.url, self.options(src)).await?;
-        let SourceKind::Html { article, .. } = &src.kind;
-        let (title, body, published, extraction) = extract(&page.text, &item.url, article.as_ref());
+        let (title, body, published, extraction) = match &item.body {
+            Some(body) => (
+                item.title.clone(),
+                body.clone(),
+                item.published.map(|d| d.to_string()),
+                "source",
+            ),
+            None => {
+                let page = self.fetcher.get(&item.url, self.options(src)).await?;
+                let (t, b, p, how) = extract(&page.text, &item.url, src.kind.article());
+                (t, b, p.or(item.published.map(|d| d.to_string())), how)
+            }
+        };
         let title = if title.is_empty() {
             item.title.clone()
         } else {
@@ -179,6 +303,52 @@ impl Engine {
             verdict,
             extraction,
         })
+    }
+}
+
+/// How far a listing pass reaches back.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// Days of a `{date:…}` template.
+    pub days: u32,
+    /// Listing pages (html `next`) or API pages (wordpress) read at most.
+    pub max_pages: usize,
+    /// WordPress: only posts after this date.
+    pub after: Option<chrono::NaiveDate>,
+}
+
+impl Walk {
+    /// A normal pass, as configured.
+    pub fn of(src: &SourceSettings) -> Self {
+        let max_pages = match &src.kind {
+            SourceKind::Html { max_pages, .. } => *max_pages,
+            _ => 10,
+        };
+        Self {
+            days: src.days,
+            max_pages,
+            after: matches!(src.kind, SourceKind::WordPress { .. })
+                .then(|| Utc::now().date_naive() - chrono::Duration::days(i64::from(src.days))),
+        }
+    }
+
+    /// A backfill back to `since` (inclusive), in the configured time zone's today.
+    pub fn since(since: chrono::NaiveDate, today: chrono::NaiveDate) -> Self {
+        let days = u32::try_from((today - since).num_days().max(0) + 1).unwrap_or(u32::MAX);
+        Self {
+            days,
+            max_pages: 200,
+            after: Some(since - chrono::Duration::days(1)),
+        }
+    }
+}
+
+/// A 304 cannot happen without validators; treat it as an empty body if a server sends one.
+fn unreachable_raw(url: &Url) -> crate::fetch::Raw {
+    crate::fetch::Raw {
+        url: url.clone(),
+        headers: reqwest::header::HeaderMap::new(),
+        bytes: b"[]".to_vec(),
     }
 }
 
@@ -221,6 +391,17 @@ pub fn render_post(c: &Classified) -> String {
         summary: &summary,
         also_at: &[],
     })
+}
+
+/// What a source pass does with new relevant articles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassMode {
+    /// Scheduled pass: the first one records a baseline; later ones queue posts.
+    Normal,
+    /// Backfill: record what is found, queue nothing.
+    Record,
+    /// Backfill with `--post`: queue posts for what is found (oldest first).
+    Post,
 }
 
 /// Outcome of one source pass.
@@ -389,7 +570,7 @@ impl App {
             Err(e) => error!(parent: &span, error = %e, "cannot read the source state"),
         }
         let result = self
-            .source_pass(src, &mut report)
+            .source_pass(src, &mut report, &Walk::of(src), PassMode::Normal)
             .instrument(span.clone())
             .await;
         let retry_after = result.as_ref().err().and_then(SourceError::retry_after);
@@ -429,19 +610,25 @@ impl App {
         &self,
         src: &SourceSettings,
         report: &mut SourceReport,
+        walk: &Walk,
+        mode: PassMode,
     ) -> Result<(), SourceError> {
         let store_err = |source| SourceError::Store {
             id: src.id.clone(),
             source,
         };
-        let validators = self
-            .store
-            .validators(src.url.as_str())
-            .await
-            .map_err(store_err)?;
+        // Conditional GET only for scheduled passes: a backfill walks the listing whatever it says.
+        let validators = if mode == PassMode::Normal {
+            self.store
+                .validators(src.url.as_str())
+                .await
+                .map_err(store_err)?
+        } else {
+            None
+        };
         let Some((items, new_validators)) = self
             .engine
-            .list_conditional(src, validators.as_ref())
+            .list_conditional(src, validators.as_ref(), walk)
             .await?
         else {
             info!("listing not modified since the last pass");
@@ -456,7 +643,7 @@ impl App {
             .map_err(store_err)?
             .into_iter()
             .collect();
-        let new_items: Vec<&ListItem> = items
+        let new_items: Vec<&Entry> = items
             .iter()
             .filter(|i| unseen.contains(i.url.as_str()))
             .collect();
@@ -465,7 +652,7 @@ impl App {
             .source_initialized(&src.id)
             .await
             .map_err(store_err)?;
-        let to_fetch: Vec<&ListItem> = if initialized {
+        let to_fetch: Vec<&Entry> = if initialized || mode != PassMode::Normal {
             new_items
         } else {
             // Listings are newest first: the first `backfill` items get posted, the rest are the baseline.
@@ -520,7 +707,7 @@ impl App {
         }
         // Remember the listing's validators only when every new item was handled, so a 304 can
         // never hide an item that still has to be fetched.
-        if report.item_errors == 0 && !self.shutdown.is_triggered() {
+        if mode == PassMode::Normal && report.item_errors == 0 && !self.shutdown.is_triggered() {
             self.store
                 .set_validators(src.url.as_str(), new_validators)
                 .await
@@ -609,6 +796,43 @@ impl App {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(msg.to_owned())
+    }
+
+    /// `niryat backfill`: walk the source back to `since` (dates, pages or the API's `after`),
+    /// record every new article with its verdict, and queue posts only when `post` is set.
+    /// Validators are not used, so an unchanged listing is still walked.
+    pub async fn backfill(&self, id: &str, since: chrono::NaiveDate, post: bool) -> SourceReport {
+        let mut report = SourceReport {
+            id: id.to_owned(),
+            ..SourceReport::default()
+        };
+        let Some(src) = self.settings().source(id) else {
+            report.error = Some(SourceError::Unknown(id.to_owned()).to_string());
+            return report;
+        };
+        report.url = src.url.to_string();
+        let Some(_guard) = self.source_locks.get(id).map(Mutex::lock) else {
+            return report;
+        };
+        let _guard = _guard.await;
+        let today = Utc::now()
+            .with_timezone(&self.settings().timezone)
+            .date_naive();
+        let walk = Walk::since(since, today);
+        let mode = if post {
+            PassMode::Post
+        } else {
+            PassMode::Record
+        };
+        let span = info_span!("backfill", id = %src.id, url = %src.url, since = %since);
+        if let Err(e) = self
+            .source_pass(src, &mut report, &walk, mode)
+            .instrument(span)
+            .await
+        {
+            report.error = Some(e.to_string());
+        }
+        report
     }
 
     /// Wait until no source pass and no delivery is in flight (used at shutdown).

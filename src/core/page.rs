@@ -82,6 +82,14 @@ pub fn extract_list(html: &str, base: &Url, rules: &ListRules) -> Vec<ListItem> 
     out
 }
 
+/// The next-page link of a paginated listing: the first `href` matched by `next`, resolved.
+pub fn next_page(html: &str, base: &Url, next: &Selector) -> Option<Url> {
+    let doc = Html::parse_document(html);
+    doc.select(next)
+        .find_map(|a| a.value().attr("href"))
+        .and_then(|h| canonical::resolve(base, h))
+}
+
 /// Apply the article selectors. The title falls back to `og:title`, then `<title>`; the body is the
 /// text of every element the body selector matches, in document order.
 pub fn extract_article(html: &str, rules: &ArticleRules) -> Result<ArticleContent, ExtractError> {
@@ -276,6 +284,19 @@ mod tests {
             items[1].url.as_str(),
             "https://dprcg.gov.in/post/1652349999/x"
         );
+    }
+
+    #[test]
+    fn next_page_link_is_resolved() {
+        let html =
+            r#"<ul class="pager"><li class="pager-next"><a href="?page=2">अगला ›</a></li></ul>"#;
+        let base = Url::parse("https://dprcg.gov.in/news/district-news").unwrap();
+        let sel = Selector::parse(".pager-next a").unwrap();
+        assert_eq!(
+            next_page(html, &base, &sel).unwrap().as_str(),
+            "https://dprcg.gov.in/news/district-news?page=2"
+        );
+        assert_eq!(next_page("<p>last page</p>", &base, &sel), None);
     }
 
     #[test]
