@@ -13,9 +13,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, ParseMode, Recipient};
+use teloxide::types::{ChatId, MessageId, ParseMode, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramSettings;
@@ -169,6 +169,24 @@ impl Notifier {
 }
 
 impl Notifier {
+    /// Replace the text of a sent message (to add "also at" links). "message is not modified"
+    /// counts as done.
+    pub async fn edit(
+        &self,
+        chat: &str,
+        message_id: i64,
+        html: &str,
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        match self {
+            Self::DryRun(_) => {
+                println!("--- dry-run: would edit message {message_id} in {chat} ---\n{html}\n");
+                Ok(())
+            }
+            Self::Telegram(t) => t.edit(chat, message_id, html, shutdown).await,
+        }
+    }
+
     /// Send an operator alert (plain text) to `chat`. In dry-run it is only printed.
     pub async fn send_alert(
         &self,
@@ -286,6 +304,43 @@ impl TelegramSender {
                 }
             }
         }
+    }
+
+    async fn edit(
+        &self,
+        chat: &str,
+        message_id: i64,
+        html: &str,
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        let id = i32::try_from(message_id)
+            .map_err(|_| NotifyError::Retry(format!("message id {message_id} out of range")))?;
+        for _ in 0..MAX_RETRY_AFTER_ROUNDS {
+            self.per_second.until_ready().await;
+            self.per_minute.until_ready().await;
+            let res = self
+                .bot
+                .edit_message_text(self.recipient(chat), MessageId(id), html)
+                .parse_mode(ParseMode::Html)
+                .await;
+            match res {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+                Err(RequestError::RetryAfter(secs)) => {
+                    if !shutdown.sleep(secs.duration()).await {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return Err(NotifyError::Retry(format!(
+                        "editing message {message_id} in chat {chat} failed: {}",
+                        self.token.redact(&error_chain(&e))
+                    )));
+                }
+            }
+        }
+        Err(NotifyError::Retry(format!(
+            "editing message {message_id} in chat {chat}: rate-limited, will retry"
+        )))
     }
 
     fn recipient(&self, chat: &str) -> Recipient {

@@ -17,12 +17,13 @@ use url::Url;
 use crate::config::{Settings, SourceKind, SourceSettings};
 use crate::core::detect::{Detector, Document, Verdict, VocabError, Vocabulary};
 use crate::core::entries::{self, Entry};
+use crate::core::neardup::{self, Fingerprint};
 use crate::core::page;
-use crate::core::{readable, render, summary};
+use crate::core::{districts, readable, render, summary};
 use crate::fetch::{FetchError, Fetcher, RequestOptions, Validators};
 use crate::notify::{self, BotToken, Delivered, Notifier, NotifyError};
 use crate::shutdown::Shutdown;
-use crate::store::{NewArticle, Store, StoreError};
+use crate::store::{NewArticle, Store, StoreError, StoredArticle};
 
 /// Why the app could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -381,17 +382,51 @@ fn extract(
 
 /// Render the Telegram post for a classified article.
 pub fn render_post(c: &Classified) -> String {
-    let published = c.published.as_deref().and_then(page::parse_iso_date);
-    let summary = summary::summarize(&c.title, &c.body, published);
+    render_parts(
+        &c.title,
+        &c.body,
+        &c.url,
+        c.published.as_deref(),
+        c.verdict.district,
+        &[],
+    )
+}
+
+/// Re-render a stored article's post, with the URLs of its later copies ("also at").
+pub fn render_stored(a: &StoredArticle) -> String {
+    let district = a.district.as_deref().and_then(districts::by_en).copied();
+    render_parts(
+        &a.title,
+        &a.body,
+        &a.url,
+        a.published.as_deref(),
+        district,
+        &a.also_at,
+    )
+}
+
+fn render_parts(
+    title: &str,
+    body: &str,
+    url: &str,
+    published: Option<&str>,
+    district: Option<districts::District>,
+    also_at: &[String],
+) -> String {
+    let published = published.and_then(page::parse_iso_date);
+    let summary = summary::summarize(title, body, published);
     render::render_html(&render::PostView {
-        title: &c.title,
-        url: &c.url,
-        district_en: c.verdict.district.map(|d| d.en),
-        district_hi: c.verdict.district.map(|d| d.hi),
+        title,
+        url,
+        district_en: district.map(|d| d.en),
+        district_hi: district.map(|d| d.hi),
         summary: &summary,
-        also_at: &[],
+        also_at,
     })
 }
+
+/// How far back a new report is compared with earlier ones for near-duplicates.
+const DUPLICATE_WINDOW_DAYS: i64 = 60;
 
 /// What a source pass does with new relevant articles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,6 +468,8 @@ pub struct DeliveryReport {
     pub printed: usize,
     pub failed: usize,
     pub blocked: bool,
+    /// Sent messages edited (a later copy added an "also at" link).
+    pub edited: usize,
 }
 
 /// Outcome of a whole pass.
@@ -688,11 +725,22 @@ impl App {
                     report.fetched += 1;
                     let relevant = c.verdict.post();
                     info!(url = %c.url, relevant, score = c.verdict.score, title = %c.title, "article classified");
-                    let post = relevant
+                    let fingerprint = relevant.then(|| neardup::fingerprint(&c.body));
+                    let duplicate_of = match &fingerprint {
+                        Some(fp) => self.find_duplicate(fp).await.map_err(store_err)?,
+                        None => None,
+                    };
+                    if let Some(first) = duplicate_of {
+                        info!(url = %c.url, first_article = first, "another copy of an earlier report: not posted again");
+                    }
+                    let post = (relevant && duplicate_of.is_none() && mode != PassMode::Record)
                         .then(|| (self.settings().telegram.channel.clone(), render_post(&c)));
                     let stored = self
                         .store
-                        .record_article(new_article(&src.id, c), post)
+                        .record_article(
+                            new_article(&src.id, c, fingerprint.map(|f| f.to_hex()), duplicate_of),
+                            post,
+                        )
                         .await
                         .map_err(store_err)?;
                     if relevant && stored.is_some() {
@@ -721,6 +769,7 @@ impl App {
     pub async fn deliver(&self) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         let _guard = self.delivery_lock.lock().await;
+        self.rerender_unsent().await;
         let due = match self.store.due_posts(Utc::now()).await {
             Ok(d) => d,
             Err(e) => {
@@ -776,7 +825,85 @@ impl App {
                 error!(parent: &span, error = %e, "cannot record the delivery result");
             }
         }
+        if !report.blocked {
+            self.apply_edits(&mut report).await;
+        }
         report
+    }
+
+    /// The earlier relevant article this fingerprint repeats, if any.
+    async fn find_duplicate(&self, fp: &Fingerprint) -> Result<Option<i64>, StoreError> {
+        let since = Utc::now() - chrono::Duration::days(DUPLICATE_WINDOW_DAYS);
+        let candidates = self.store.recent_fingerprints(since).await?;
+        Ok(candidates.into_iter().find_map(|(id, hex)| {
+            Fingerprint::from_hex(&hex)
+                .filter(|other| neardup::is_duplicate(other, fp))
+                .map(|_| id)
+        }))
+    }
+
+    async fn rerender(&self, article_id: i64) -> Option<String> {
+        match self.store.article(article_id).await {
+            Ok(a) => a.map(|a| render_stored(&a)),
+            Err(e) => {
+                error!(error = %e, "cannot read the article to re-render its post");
+                None
+            }
+        }
+    }
+
+    /// Posts that gained "also at" links: unsent ones are re-rendered in place (before sending).
+    async fn rerender_unsent(&self) {
+        let list = match self.store.unsent_edits().await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(error = %e, "cannot read posts to re-render");
+                return;
+            }
+        };
+        for (post_id, article_id) in list {
+            let Some(text) = self.rerender(article_id).await else {
+                continue;
+            };
+            if let Err(e) = self.store.set_post_text(post_id, text).await {
+                error!(error = %e, "cannot update the post text");
+            }
+        }
+    }
+
+    /// Sent posts that gained "also at" links: edit the Telegram message. A failed edit is
+    /// retried on the next delivery.
+    async fn apply_edits(&self, report: &mut DeliveryReport) {
+        let edits = match self.store.pending_edits().await {
+            Ok(e) => e,
+            Err(e) => {
+                error!(error = %e, "cannot read posts to edit");
+                return;
+            }
+        };
+        for edit in edits {
+            if self.shutdown.is_triggered() {
+                break;
+            }
+            let Some(text) = self.rerender(edit.article_id).await else {
+                continue;
+            };
+            match self
+                .notifier
+                .edit(&edit.chat, edit.message_id, &text, &self.shutdown)
+                .await
+            {
+                Ok(()) => {
+                    report.edited += 1;
+                    if let Err(e) = self.store.set_post_text(edit.post_id, text).await {
+                        error!(error = %e, "cannot record the edit");
+                    }
+                }
+                Err(e) => {
+                    warn!(post_id = edit.post_id, error = %e, "editing the message failed; will retry");
+                }
+            }
+        }
     }
 
     /// Tell the operator: an error line in the log, and a message to `[telegram] admin_chat`
@@ -844,7 +971,12 @@ impl App {
     }
 }
 
-fn new_article(source_id: &str, c: Classified) -> NewArticle {
+fn new_article(
+    source_id: &str,
+    c: Classified,
+    fingerprint: Option<String>,
+    duplicate_of: Option<i64>,
+) -> NewArticle {
     NewArticle {
         source_id: source_id.to_owned(),
         url: c.url,
@@ -858,5 +990,7 @@ fn new_article(source_id: &str, c: Classified) -> NewArticle {
         reasons: c.verdict.reasons.clone(),
         district: c.verdict.district.map(|d| d.en.to_owned()),
         listing_title: c.listing_title,
+        fingerprint,
+        duplicate_of,
     }
 }

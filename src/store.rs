@@ -26,6 +26,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_source_health",
         include_str!("../migrations/0002_source_health.sql"),
     ),
+    (
+        "0003_duplicates",
+        include_str!("../migrations/0003_duplicates.sql"),
+    ),
 ];
 
 /// Longest a failing source waits before its next try.
@@ -111,6 +115,32 @@ pub struct NewArticle {
     pub reasons: Vec<String>,
     pub district: Option<String>,
     pub listing_title: String,
+    /// Near-duplicate fingerprint (hex) of the body.
+    pub fingerprint: Option<String>,
+    /// The article this one repeats (another site's copy of the same press note).
+    pub duplicate_of: Option<i64>,
+}
+
+/// A stored article, as needed to re-render its post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredArticle {
+    pub id: i64,
+    pub url: String,
+    pub title: String,
+    pub body: String,
+    pub published: Option<String>,
+    pub district: Option<String>,
+    /// URLs of later copies on other sites.
+    pub also_at: Vec<String>,
+}
+
+/// A sent post whose message must be edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEdit {
+    pub post_id: i64,
+    pub article_id: i64,
+    pub chat: String,
+    pub message_id: i64,
 }
 
 /// A post waiting in the outbox.
@@ -348,11 +378,12 @@ impl Store {
             let reasons = serde_json::to_string(&a.reasons).unwrap_or_else(|_| "[]".into());
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO articles(source_id, url, title, published, body, topic, chhattisgarh,
-                    relevant, score, reasons, district, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    relevant, score, reasons, district, first_seen, fingerprint, duplicate_of)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     a.source_id, a.url, a.title, a.published, a.body, a.topic, a.chhattisgarh,
-                    a.relevant, f64::from(a.score), reasons, a.district, now
+                    a.relevant, f64::from(a.score), reasons, a.district, now, a.fingerprint,
+                    a.duplicate_of
                 ],
             )?;
             if inserted == 0 {
@@ -368,6 +399,13 @@ impl Store {
                 tx.execute(
                     "INSERT INTO posts(article_id, chat, text, status, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
                     params![id, chat, text, now],
+                )?;
+            }
+            if let Some(first) = a.duplicate_of {
+                // The first copy's message gains an "also at" link: edit it once sent.
+                tx.execute(
+                    "UPDATE posts SET edit_pending = 1 WHERE article_id = ?1",
+                    [first],
                 )?;
             }
             tx.commit()?;
@@ -504,6 +542,102 @@ impl Store {
                     attempts: r.get(4)?,
                 })
             })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Fingerprints of relevant, first-copy articles seen since `since`, newest first.
+    pub async fn recent_fingerprints(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let since = fmt_time(since);
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, fingerprint FROM articles
+                 WHERE relevant = 1 AND duplicate_of IS NULL AND fingerprint IS NOT NULL AND first_seen >= ?1
+                 ORDER BY id DESC",
+            )?;
+            let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// An article with the URLs of its later copies.
+    pub async fn article(&self, id: i64) -> Result<Option<StoredArticle>, StoreError> {
+        self.call(move |c| {
+            let Some(mut a) = c
+                .query_row(
+                    "SELECT id, url, title, body, published, district FROM articles WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok(StoredArticle {
+                            id: r.get(0)?,
+                            url: r.get(1)?,
+                            title: r.get(2)?,
+                            body: r.get(3)?,
+                            published: r.get(4)?,
+                            district: r.get(5)?,
+                            also_at: Vec::new(),
+                        })
+                    },
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut stmt =
+                c.prepare_cached("SELECT url FROM articles WHERE duplicate_of = ?1 ORDER BY id")?;
+            a.also_at = stmt
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(Some(a))
+        })
+        .await
+    }
+
+    /// Sent posts whose message must be edited.
+    pub async fn pending_edits(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, article_id, chat, message_id FROM posts
+                 WHERE edit_pending = 1 AND status = 'sent' AND message_id IS NOT NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(PendingEdit {
+                    post_id: r.get(0)?,
+                    article_id: r.get(1)?,
+                    chat: r.get(2)?,
+                    message_id: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Replace a post's text (re-rendered), clearing the edit flag: used after a successful edit,
+    /// or before sending a post that is still pending.
+    pub async fn set_post_text(&self, post_id: i64, text: String) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE posts SET text = ?2, edit_pending = 0 WHERE id = ?1",
+                params![post_id, text],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// Pending (unsent) posts flagged for re-rendering.
+    pub async fn unsent_edits(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, article_id FROM posts WHERE edit_pending = 1 AND status != 'sent' ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })
         .await
@@ -665,6 +799,8 @@ mod tests {
             reasons: vec!["+3 committee".into()],
             district: Some("Durg".into()),
             listing_title: String::new(),
+            fingerprint: None,
+            duplicate_of: None,
         }
     }
 

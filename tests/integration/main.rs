@@ -3,6 +3,7 @@
 mod cli;
 mod daemon;
 mod delivery;
+mod duplicates;
 mod helpers;
 mod pipeline;
 mod politeness;
