@@ -23,7 +23,8 @@ fn check_accepts_the_bundled_config_and_lists_its_sources() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("dprcg-district-news"), "{stdout}");
-    assert!(stdout.contains("statenewsservice-chhattisgarh"), "{stdout}");
+    assert!(stdout.contains("statenewsservice"), "{stdout}");
+    assert_eq!(stdout.matches("\n  district-").count(), 33, "{stdout}");
 }
 
 #[test]
@@ -39,8 +40,8 @@ fn a_bad_config_exits_2_naming_the_file_and_the_key() {
             "per_hour",
         ),
         (
-            bundled.replace("item = \"article\"", "item = \"article[\""),
-            "sources[1].list.item",
+            bundled.replacen("item = \"table tbody tr\"", "item = \"table[\"", 1),
+            "sources[4].list.item",
         ),
         (
             bundled.replace(

@@ -57,7 +57,13 @@ impl Respond for Site {
             Some(q) => format!("{}?{q}", req.url.path()),
             None => req.url.path().to_owned(),
         };
-        let page = self.pages.lock().unwrap().get(&path).cloned();
+        let page = {
+            let pages = self.pages.lock().unwrap();
+            pages
+                .get(&path)
+                .or_else(|| pages.get(req.url.path()))
+                .cloned()
+        };
         match page {
             Some(Page::Html(b)) => ResponseTemplate::new(200)
                 .insert_header("content-type", "text/html; charset=utf-8")

@@ -1,5 +1,6 @@
 //! One integration test binary (see Cargo.toml `autotests = false`).
 
+mod bundled;
 mod cli;
 mod daemon;
 mod delivery;
