@@ -304,15 +304,29 @@ pub fn backoff(attempts: u32) -> Duration {
 }
 
 /// The text of a Telegram-HTML message without markup, for the "can't parse entities" fallback.
+/// A link keeps its target after its words (`पूरी खबर: https://…`), so the post still leads to
+/// the report.
 pub fn html_to_plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
+    let mut tag: Option<String> = None;
+    let mut href: Option<String> = None;
     for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(t), '>') => {
+                let t = std::mem::take(t);
+                tag = None;
+                if let Some(target) = link_target(&t) {
+                    href = Some(target);
+                } else if t.trim().eq_ignore_ascii_case("/a")
+                    && let Some(target) = href.take()
+                {
+                    out.push_str(": ");
+                    out.push_str(&target);
+                }
+            }
+            (Some(t), c) => t.push(c),
+            (None, c) => out.push(c),
         }
     }
     out.replace("&lt;", "<")
@@ -320,6 +334,15 @@ pub fn html_to_plain(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// The `href` of an `<a …>` tag's inside (`a href="…"`), still HTML-escaped.
+fn link_target(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("a ")?;
+    let start = rest.find("href=\"")? + "href=\"".len();
+    let value = rest.get(start..)?;
+    let end = value.find('"')?;
+    value.get(..end).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -341,7 +364,7 @@ mod tests {
             html_to_plain(
                 "<b>a &lt; b &amp; c</b>\n<a href=\"https://x.in/?a=1&amp;b=2\">पूरी खबर</a>"
             ),
-            "a < b & c\nपूरी खबर"
+            "a < b & c\nपूरी खबर: https://x.in/?a=1&b=2"
         );
     }
 
