@@ -89,7 +89,7 @@ pub enum NotifyError {
 
 /// Sends posts to a chat.
 pub enum Notifier {
-    Telegram(TelegramSender),
+    Telegram(Box<TelegramSender>),
     DryRun(DryRun),
 }
 
@@ -104,23 +104,27 @@ pub struct TelegramSender {
     token: BotToken,
     per_second: DefaultDirectRateLimiter,
     per_minute: DefaultDirectRateLimiter,
+    /// Longest wait for Telegram's answer to one request (the shared HTTP client has none).
+    timeout: Duration,
     /// Chats Telegram told us moved (group → supergroup).
     migrated: Mutex<HashMap<String, i64>>,
 }
 
 impl Notifier {
-    /// Telegram when a token is given, dry-run otherwise.
+    /// Telegram when a token is given, dry-run otherwise. `timeout` bounds each request to the
+    /// Bot API: a Telegram that never answers must not hold delivery forever.
     pub fn new(
         settings: &TelegramSettings,
         token: Option<BotToken>,
         client: reqwest::Client,
+        timeout: Duration,
     ) -> Self {
         match token {
             None => Self::DryRun(DryRun::default()),
             Some(token) => {
                 let bot =
                     Bot::with_client(token.0.clone(), client).set_api_url(settings.api_url.clone());
-                Self::Telegram(TelegramSender {
+                Self::Telegram(Box::new(TelegramSender {
                     bot,
                     token,
                     per_second: RateLimiter::direct(Quota::per_second(nonzero(
@@ -130,8 +134,9 @@ impl Notifier {
                         Quota::per_minute(nonzero(settings.per_minute))
                             .allow_burst(nonzero(settings.per_minute)),
                     ),
+                    timeout,
                     migrated: Mutex::new(HashMap::new()),
-                })
+                }))
             }
         }
     }
@@ -178,13 +183,21 @@ impl TelegramSender {
             self.per_second.until_ready().await;
             self.per_minute.until_ready().await;
             let recipient = self.recipient(chat);
-            let result = if plain {
-                self.bot.send_message(recipient, html_to_plain(html)).await
-            } else {
-                self.bot
-                    .send_message(recipient, html)
-                    .parse_mode(ParseMode::Html)
-                    .await
+            let request = async {
+                if plain {
+                    self.bot.send_message(recipient, html_to_plain(html)).await
+                } else {
+                    self.bot
+                        .send_message(recipient, html)
+                        .parse_mode(ParseMode::Html)
+                        .await
+                }
+            };
+            let Ok(result) = tokio::time::timeout(self.timeout, request).await else {
+                return Err(NotifyError::Retry(format!(
+                    "sending to chat {chat} failed: no answer from Telegram within {} s (timeout)",
+                    self.timeout.as_secs()
+                )));
             };
             match result {
                 Ok(msg) => {

@@ -263,6 +263,7 @@ impl App {
             &engine.settings.telegram,
             token,
             engine.fetcher.client().clone(),
+            engine.settings.fetch.timeout,
         );
         let source_locks = engine
             .settings
