@@ -189,7 +189,11 @@ async fn test_source_prints_verdicts_and_stores_nothing() {
     assert_eq!(stdout.matches("[skip]").count(), 4, "{stdout}");
     assert!(t.sent_messages().await.is_empty());
     let store = niryat::store::Store::open(&t.dir.path().join("niryat.sqlite3")).unwrap();
-    assert_eq!(store.count("seen").await.unwrap(), 0, "test-source must store nothing");
+    assert_eq!(
+        store.count("seen").await.unwrap(),
+        0,
+        "test-source must store nothing"
+    );
     assert_eq!(store.count("articles").await.unwrap(), 0);
 }
 
