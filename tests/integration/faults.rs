@@ -86,8 +86,21 @@ async fn faulty_source_is_isolated(url: &str, setup: impl Fn(&Site), expect: &[&
         started.elapsed()
     );
 
+    // A daemon that backs a failing source off may skip it on the second pass; a skip is not a
+    // failure, so count the passes that really ran it.
+    let mut ran = 0;
     for (n, report) in [&first, &second].into_iter().enumerate() {
+        let good = report.sources.iter().find(|s| s.id == DPR).unwrap();
+        assert_eq!(
+            good.error, None,
+            "the healthy source was disturbed: {good:?}"
+        );
         let bad = report.sources.iter().find(|s| s.id == FAULTY).unwrap();
+        if n > 0 && bad.skipped {
+            assert_eq!(bad.error, None, "{bad:?}");
+            continue;
+        }
+        ran += 1;
         let err = bad
             .error
             .as_deref()
@@ -109,11 +122,6 @@ async fn faulty_source_is_isolated(url: &str, setup: impl Fn(&Site), expect: &[&
             (0, 0, 0),
             "{bad:?}"
         );
-        let good = report.sources.iter().find(|s| s.id == DPR).unwrap();
-        assert_eq!(
-            good.error, None,
-            "the healthy source was disturbed: {good:?}"
-        );
     }
     let good = first.sources.iter().find(|s| s.id == DPR).unwrap();
     assert_eq!((good.listed, good.baseline), (4, 4));
@@ -123,7 +131,7 @@ async fn faulty_source_is_isolated(url: &str, setup: impl Fn(&Site), expect: &[&
 
     // The failure is counted, the faulty source's baseline is not taken, the healthy one is clean.
     let (failures, initialized, last_error) = source_row(&t, FAULTY).unwrap();
-    assert_eq!(failures, 2);
+    assert_eq!(failures, ran);
     assert!(
         !initialized,
         "a failed first pass must not take the baseline"
