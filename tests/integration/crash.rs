@@ -183,6 +183,7 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
     let mut kills = 0;
     let mut sends_at_kill = Vec::new();
     let mut stored_at_kill = Vec::new();
+    let mut in_flight_at_kill: HashSet<i64> = HashSet::new();
     let db_path = dir.path().join("niryat.sqlite3");
     for (run, ms) in std::iter::once(None)
         .chain(KILL_AFTER_FIRST_SEND_MS.map(Some))
@@ -209,8 +210,16 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
-            sends_at_kill.push(telegram.log.lock().unwrap().len());
             wait_exit(&mut child, Duration::from_secs(5)).await;
+            // Let a request already on the wire reach the fake before reading its log.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let sends = telegram.log.lock().unwrap().len();
+            sends_at_kill.push(sends);
+            if sends > sends_before {
+                // The last message this run sent: the only one that can have been accepted
+                // without the database hearing of it. message_ids are 1, 2, 3 … in arrival order.
+                in_flight_at_kill.insert(sends as i64);
+            }
             stored_at_kill.push(stored_articles(&db_path));
         }
         wait_exit(&mut child, Duration::from_secs(5)).await;
@@ -249,13 +258,24 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
 
     // Every report reached Telegram at least once.
     let sent = telegram.log.lock().unwrap().clone();
-    let mut times: HashMap<&str, usize> = HashMap::new();
-    for (_, text) in &sent {
+    let mut sends_of: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (id, text) in &sent {
         let url = urls
             .iter()
             .find(|u| text.contains(&format!("href=\"{u}\"")))
             .unwrap_or_else(|| panic!("a message links to no known report: {text}"));
-        *times.entry(url.as_str()).or_default() += 1;
+        sends_of.entry(url.as_str()).or_default().push(*id);
+    }
+    let times: HashMap<&str, usize> = sends_of.iter().map(|(u, ids)| (*u, ids.len())).collect();
+    // A report went out again only when its earlier send was the one in flight at a kill.
+    for (u, ids) in &sends_of {
+        for id in &ids[..ids.len() - 1] {
+            assert!(
+                in_flight_at_kill.contains(id),
+                "{u} was posted again although its message {id} was not in flight at a kill \
+                 (in flight: {in_flight_at_kill:?})"
+            );
+        }
     }
     for u in &urls {
         assert!(

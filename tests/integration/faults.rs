@@ -404,16 +404,16 @@ fn serve_copies(
         .collect()
 }
 
-fn second_source(t_extra: &str) -> Options {
+fn with_source(toml: &str) -> Options {
     Options {
-        extra_sources: t_extra.to_owned(),
+        extra_sources: toml.to_owned(),
         ..Options::default()
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_cut_in_the_middle_of_an_item_keeps_the_items_before_the_cut() {
-    let t = spawn_app_with(second_source(&source_toml(
+    let t = spawn_app_with(with_source(&source_toml(
         "cut-portal",
         "{site}/cut/news",
         "backfill = 10",
@@ -469,7 +469,7 @@ async fn a_listing_cut_in_the_middle_of_an_item_keeps_the_items_before_the_cut()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_utf8_bytes_in_listing_and_articles_do_not_stop_the_source() {
-    let t = spawn_app_with(second_source(&source_toml(
+    let t = spawn_app_with(with_source(&source_toml(
         "bad-bytes",
         "{site}/bytes/news",
         "backfill = 10",
