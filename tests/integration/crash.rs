@@ -315,5 +315,6 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         sent.len(),
         started.elapsed()
     );
-    assert!(started.elapsed() < Duration::from_secs(45));
+    // About 14 s on an idle 2-core machine; this only catches a run that hangs.
+    assert!(started.elapsed() < Duration::from_secs(120));
 }

@@ -81,7 +81,7 @@ async fn faulty_source_is_isolated(url: &str, setup: impl Fn(&Site), expect: &[&
     serve_dpr(&t.site, 2);
     let second = t.run_once().await;
     assert!(
-        started.elapsed() < Duration::from_secs(12),
+        started.elapsed() < Duration::from_secs(20),
         "a fault stalled the pass: {:?}",
         started.elapsed()
     );
@@ -565,7 +565,7 @@ async fn a_storm_of_429s_is_waited_out_and_each_post_goes_out_once() {
     let report = t.run_once().await;
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(3), "waited only {took:?}");
-    assert!(took < Duration::from_secs(8), "waited too long: {took:?}");
+    assert!(took < Duration::from_secs(15), "waited too long: {took:?}");
     assert_eq!((report.delivery.sent, report.delivery.failed), (3, 0));
 
     let texts = message_texts(&t.sent_messages().await);
@@ -713,7 +713,7 @@ async fn a_telegram_that_never_answers_times_out_and_the_post_is_kept() {
         .await
         .expect("delivery hangs on a Telegram that never answers");
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );
