@@ -92,7 +92,7 @@ pub enum NotifyError {
 
 /// Sends posts to a chat.
 pub enum Notifier {
-    Telegram(TelegramSender),
+    Telegram(Box<TelegramSender>),
     DryRun(DryRun),
 }
 
@@ -107,23 +107,27 @@ pub struct TelegramSender {
     token: BotToken,
     per_second: DefaultDirectRateLimiter,
     per_minute: DefaultDirectRateLimiter,
+    /// Longest wait for Telegram's answer to one request (the shared HTTP client has none).
+    timeout: Duration,
     /// Chats Telegram told us moved (group → supergroup).
     migrated: Mutex<HashMap<String, i64>>,
 }
 
 impl Notifier {
-    /// Telegram when a token is given, dry-run otherwise.
+    /// Telegram when a token is given, dry-run otherwise. `timeout` bounds each request to the
+    /// Bot API: a Telegram that never answers must not hold delivery forever.
     pub fn new(
         settings: &TelegramSettings,
         token: Option<BotToken>,
         client: reqwest::Client,
+        timeout: Duration,
     ) -> Self {
         match token {
             None => Self::DryRun(DryRun::default()),
             Some(token) => {
                 let bot =
                     Bot::with_client(token.0.clone(), client).set_api_url(settings.api_url.clone());
-                Self::Telegram(TelegramSender {
+                Self::Telegram(Box::new(TelegramSender {
                     bot,
                     token,
                     per_second: RateLimiter::direct(Quota::per_second(nonzero(
@@ -133,8 +137,9 @@ impl Notifier {
                         Quota::per_minute(nonzero(settings.per_minute))
                             .allow_burst(nonzero(settings.per_minute)),
                     ),
+                    timeout,
                     migrated: Mutex::new(HashMap::new()),
-                })
+                }))
             }
         }
     }
@@ -229,17 +234,26 @@ impl TelegramSender {
             self.per_second.until_ready().await;
             self.per_minute.until_ready().await;
             let recipient = self.recipient(chat);
-            let result = if plain {
-                let mut text = html_to_plain(html);
-                if short {
-                    text = shorten_by(&text, SHORT_PLAIN, char::len_utf16);
+            let request = async {
+                if plain {
+                    let text = if short {
+                        short_plain(html)
+                    } else {
+                        html_to_plain(html)
+                    };
+                    self.bot.send_message(recipient, text).await
+                } else {
+                    self.bot
+                        .send_message(recipient, html)
+                        .parse_mode(ParseMode::Html)
+                        .await
                 }
-                self.bot.send_message(recipient, text).await
-            } else {
-                self.bot
-                    .send_message(recipient, html)
-                    .parse_mode(ParseMode::Html)
-                    .await
+            };
+            let Ok(result) = tokio::time::timeout(self.timeout, request).await else {
+                return Err(NotifyError::Retry(format!(
+                    "sending to chat {chat} failed: no answer from Telegram within {} s (timeout)",
+                    self.timeout.as_secs()
+                )));
             };
             match result {
                 Ok(msg) => {
@@ -403,16 +417,39 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(capped - capped / 10 + jitter)
 }
 
+/// The plain-text fallback cut to [`SHORT_PLAIN`] UTF-16 units, keeping its last line (the
+/// link to the article) whole.
+fn short_plain(html: &str) -> String {
+    let plain = html_to_plain(html);
+    let (head, last) = plain.rsplit_once('\n').unwrap_or(("", plain.as_str()));
+    let budget = SHORT_PLAIN.saturating_sub(last.encode_utf16().count() + 1);
+    format!("{}\n{last}", shorten_by(head, budget, char::len_utf16))
+}
+
 /// The text of a Telegram-HTML message without markup, for the "can't parse entities" fallback.
+/// A link keeps its target after its words (`पूरी खबर: https://…`), so the post still leads to
+/// the report.
 pub fn html_to_plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
+    let mut tag: Option<String> = None;
+    let mut href: Option<String> = None;
     for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(t), '>') => {
+                let t = std::mem::take(t);
+                tag = None;
+                if let Some(target) = link_target(&t) {
+                    href = Some(target);
+                } else if t.trim().eq_ignore_ascii_case("/a")
+                    && let Some(target) = href.take()
+                {
+                    out.push_str(": ");
+                    out.push_str(&target);
+                }
+            }
+            (Some(t), c) => t.push(c),
+            (None, c) => out.push(c),
         }
     }
     out.replace("&lt;", "<")
@@ -420,6 +457,15 @@ pub fn html_to_plain(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// The `href` of an `<a …>` tag's inside (`a href="…"`), still HTML-escaped.
+fn link_target(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("a ")?;
+    let start = rest.find("href=\"")? + "href=\"".len();
+    let value = rest.get(start..)?;
+    let end = value.find('"')?;
+    value.get(..end).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -441,7 +487,7 @@ mod tests {
             html_to_plain(
                 "<b>a &lt; b &amp; c</b>\n<a href=\"https://x.in/?a=1&amp;b=2\">पूरी खबर</a>"
             ),
-            "a < b & c\nपूरी खबर"
+            "a < b & c\nपूरी खबर: https://x.in/?a=1&b=2"
         );
     }
 

@@ -511,6 +511,7 @@ impl App {
             &engine.settings.telegram,
             token,
             engine.fetcher.client().clone(),
+            engine.settings.fetch.timeout,
         );
         let source_locks = engine
             .settings

@@ -2,9 +2,11 @@
 
 mod bundled;
 mod cli;
+mod crash;
 mod daemon;
 mod delivery;
 mod duplicates;
+mod faults;
 mod helpers;
 mod pipeline;
 mod politeness;

@@ -1,0 +1,335 @@
+//! Crash safety: the real binary is killed with SIGKILL at arbitrary moments while it fetches and
+//! posts 50 reports. No detected report may be lost, and a report may be posted twice only when
+//! the process died between Telegram accepting it and the database recording it — so at most once
+//! per kill, since posts are sent one at a time.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+
+use crate::helpers::*;
+
+const ARTICLES: usize = 50;
+/// When each run is killed (a fixed, irregular list). Timed from a sign of progress rather than
+/// from start-up, so the kills land in the same phases on a loaded machine: the first run is
+/// killed once it has requested `FIRST_KILL_AFTER_ARTICLES` article pages (some articles are
+/// stored, nothing is sent yet); each later run `ms` after its first sendMessage reached the fake
+/// Telegram, in the middle of the burst of sends (each takes 30–80 ms).
+const FIRST_KILL_AFTER_ARTICLES: usize = 20;
+const KILL_AFTER_FIRST_SEND_MS: [u64; 5] = [130, 410, 260, 550, 75];
+
+/// A Bot API that outlives the daemon's restarts: answers every sendMessage with the next
+/// message_id after a small delay (so kills land mid-send), and logs `(message_id, text)` the
+/// moment a request arrives — i.e. what Telegram would have accepted.
+#[derive(Clone, Default)]
+struct SlowTelegram {
+    next_id: Arc<AtomicI64>,
+    log: Arc<Mutex<Vec<(i64, String)>>>,
+}
+
+impl Respond for SlowTelegram {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let text = body["text"].as_str().unwrap_or_default().to_owned();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        self.log.lock().unwrap().push((id, text.clone()));
+        let delay = 30 + (id as u64 * 37) % 50;
+        ResponseTemplate::new(200)
+            .set_body_json(json!({
+                "ok": true,
+                "result": {
+                    "message_id": id,
+                    "date": 1_700_000_000,
+                    "chat": {"id": -1_001_234_567_890i64, "type": "channel", "title": "niryat test"},
+                    "text": text,
+                }
+            }))
+            .set_delay(Duration::from_millis(delay))
+    }
+}
+
+/// 50 distinct positive reports: the Chhattisgarh positives of the synthetic corpus (distinct
+/// notes, so near-duplicate detection keeps them apart), each on a DPR-style page with its own id.
+/// Returns their paths, newest first, and serves the listing page.
+fn build_site(site: &Site) -> Vec<String> {
+    let corpus = String::from_utf8(fixture("corpus/synthetic.jsonl")).unwrap();
+    let notes: Vec<Value> = corpus
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["label"] == "positive" && r["state"] == "Chhattisgarh")
+        .take(ARTICLES)
+        .collect();
+    assert_eq!(
+        notes.len(),
+        ARTICLES,
+        "not enough positive notes in synthetic.jsonl"
+    );
+    let esc = niryat::core::render::escape_html;
+    let mut paths = Vec::new();
+    let mut rows = String::new();
+    for (i, note) in notes.iter().enumerate() {
+        let title = note["title"].as_str().unwrap();
+        let body: String = note["text"]
+            .as_str()
+            .unwrap()
+            .split('\n')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!("<p>{}</p>", esc(p)))
+            .collect();
+        let html = format!(
+            "<!DOCTYPE html><html lang=\"hi\"><head><meta charset=\"utf-8\"><title>{t}</title></head><body>\
+             <nav><a href=\"/\">मुख्य पृष्ठ</a></nav><h1 class=\"page-title\">{t}</h1>\
+             <div class=\"field-name-body\"><div class=\"field-item\">{body}</div></div>\
+             <aside><h2>ताज़ा खबरें</h2><a href=\"/x\">जिला निर्यात संवर्धन समिति की बैठक संपन्न</a></aside></body></html>",
+            t = esc(title)
+        );
+        let id = 1_800_000_000 + i;
+        let path = format!("/post/{id}/niryat-report-{}", i + 1);
+        site.set(&path, Page::Html(html.into_bytes()));
+        rows.push_str(&format!(
+            "<div class=\"views-row\"><div class=\"views-field views-field-title\"><h3 class=\"news-title\">\
+             <a href=\"{path}\">{}</a></h3></div></div>\n",
+            esc(title)
+        ));
+        paths.push(path);
+    }
+    paths.reverse();
+    let listing = format!(
+        "<!DOCTYPE html><html lang=\"hi\"><head><meta charset=\"utf-8\"><title>जिला समाचार</title></head>\
+         <body><div class=\"view view-district-news\"><div class=\"view-content\">\n{rows}</div></div></body></html>"
+    );
+    site.set("/news/district-news", Page::Html(listing.into_bytes()));
+    paths
+}
+
+fn spawn_once(config: &std::path::Path, log: &std::path::Path) -> Child {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_niryat"))
+        .args(["once", "--config"])
+        .arg(config)
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env_remove("NIRYAT_CONFIG")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Article pages the fake site has been asked for so far.
+async fn article_requests(site: &MockServer) -> usize {
+    site.received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/post/"))
+        .count()
+}
+
+/// Articles in the database (0 when it does not exist yet).
+fn stored_articles(db: &std::path::Path) -> i64 {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+/// Wait for a child without blocking the runtime that serves the fakes.
+async fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "niryat once did not finish in {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_kill() {
+    let started = Instant::now();
+    let site_server = MockServer::start().await;
+    let tg_server = MockServer::start().await;
+    let site = Site::default();
+    let telegram = SlowTelegram::default();
+    Mock::given(any())
+        .respond_with(site.clone())
+        .mount(&site_server)
+        .await;
+    Mock::given(any())
+        .respond_with(telegram.clone())
+        .mount(&tg_server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("niryat.toml");
+    std::fs::write(
+        &config,
+        config_toml(
+            &site_server.uri(),
+            &tg_server.uri(),
+            dir.path(),
+            ARTICLES,
+            "",
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("niryat.log");
+    let paths = build_site(&site);
+    let urls: Vec<String> = paths
+        .iter()
+        .map(|p| format!("{}{p}", site_server.uri()))
+        .collect();
+
+    // Kill runs at fixed, irregular moments: some during fetching, most during the burst of sends.
+    let mut kills = 0;
+    let mut sends_at_kill = Vec::new();
+    let mut stored_at_kill = Vec::new();
+    let mut in_flight_at_kill: HashSet<i64> = HashSet::new();
+    let db_path = dir.path().join("niryat.sqlite3");
+    for (run, ms) in std::iter::once(None)
+        .chain(KILL_AFTER_FIRST_SEND_MS.map(Some))
+        .enumerate()
+    {
+        let mut child = spawn_once(&config, &log);
+        let sends_before = telegram.log.lock().unwrap().len();
+        let since = Instant::now();
+        loop {
+            let ready = match ms {
+                None => article_requests(&site_server).await >= FIRST_KILL_AFTER_ARTICLES,
+                Some(_) => telegram.log.lock().unwrap().len() > sends_before,
+            };
+            if ready || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(20),
+                "run {run} made no progress in 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(ms.unwrap_or(0))).await;
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+            wait_exit(&mut child, Duration::from_secs(5)).await;
+            // Let a request already on the wire reach the fake before reading its log.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let sends = telegram.log.lock().unwrap().len();
+            sends_at_kill.push(sends);
+            if sends > sends_before {
+                // The last message this run sent: the only one that can have been accepted
+                // without the database hearing of it. message_ids are 1, 2, 3 … in arrival order.
+                in_flight_at_kill.insert(sends as i64);
+            }
+            stored_at_kill.push(stored_articles(&db_path));
+        }
+        wait_exit(&mut child, Duration::from_secs(5)).await;
+    }
+    // Then let it finish, as many times as it takes for the outbox to drain.
+    let mut finished = false;
+    for _ in 0..3 {
+        let mut child = spawn_once(&config, &log);
+        let status = wait_exit(&mut child, Duration::from_secs(20)).await;
+        assert!(
+            status.success(),
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let store = niryat::store::Store::open(&db_path).unwrap();
+        let posts = store.posts().await.unwrap();
+        if posts.len() == ARTICLES && posts.iter().all(|p| p.status == "sent") {
+            finished = true;
+            break;
+        }
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        finished,
+        "posts still pending after three full runs\n{log_text}"
+    );
+    assert!(
+        kills >= 4,
+        "the runs ended before most kills ({kills}); kill sooner"
+    );
+    // Some kills must have landed in the middle of the burst of sends, or this proves little.
+    assert!(
+        sends_at_kill.iter().any(|&n| n > 0 && n < ARTICLES),
+        "no kill landed mid-delivery: sends at each kill {sends_at_kill:?}"
+    );
+
+    // Every report reached Telegram at least once.
+    let sent = telegram.log.lock().unwrap().clone();
+    let mut sends_of: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (id, text) in &sent {
+        let url = urls
+            .iter()
+            .find(|u| text.contains(&format!("href=\"{u}\"")))
+            .unwrap_or_else(|| panic!("a message links to no known report: {text}"));
+        sends_of.entry(url.as_str()).or_default().push(*id);
+    }
+    let times: HashMap<&str, usize> = sends_of.iter().map(|(u, ids)| (*u, ids.len())).collect();
+    // A report went out again only when its earlier send was the one in flight at a kill.
+    for (u, ids) in &sends_of {
+        for id in &ids[..ids.len() - 1] {
+            assert!(
+                in_flight_at_kill.contains(id),
+                "{u} was posted again although its message {id} was not in flight at a kill \
+                 (in flight: {in_flight_at_kill:?})"
+            );
+        }
+    }
+    for u in &urls {
+        assert!(
+            times.contains_key(u.as_str()),
+            "{u} was never posted\n{log_text}"
+        );
+    }
+    let duplicates: usize = times.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= kills,
+        "{duplicates} duplicate posts for {kills} kills: {times:?}"
+    );
+
+    // The database: 50 posts, all sent, with distinct message_ids, each naming a message that
+    // really carried that report.
+    let store = niryat::store::Store::open(&db_path).unwrap();
+    let posts = store.posts().await.unwrap();
+    assert_eq!(posts.len(), ARTICLES);
+    assert_eq!(store.count("articles").await.unwrap(), ARTICLES as i64);
+    let by_id: HashMap<i64, &str> = sent.iter().map(|(id, t)| (*id, t.as_str())).collect();
+    let mut ids = HashSet::new();
+    for p in &posts {
+        assert_eq!(p.status, "sent", "{p:?}");
+        let id = p.message_id.unwrap();
+        assert!(ids.insert(id), "message_id {id} recorded twice");
+        let text = by_id
+            .get(&id)
+            .unwrap_or_else(|| panic!("unknown message_id {id}"));
+        assert!(
+            text.contains(&format!("href=\"{}\"", p.url)),
+            "post {} recorded message {id}, which carried another report",
+            p.url
+        );
+    }
+    eprintln!(
+        "crash test: {kills} kills (articles stored at each: {stored_at_kill:?}; sends so far: {sends_at_kill:?}), {} sends, {duplicates} duplicate(s), {:?}",
+        sent.len(),
+        started.elapsed()
+    );
+    // About 14 s on an idle 2-core machine; this only catches a run that hangs.
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
