@@ -19,7 +19,7 @@ use crate::core::detect::{Detector, Document, Verdict, VocabError, Vocabulary};
 use crate::core::entries::{self, Entry};
 use crate::core::neardup::{self, Fingerprint};
 use crate::core::page;
-use crate::core::{districts, readable, render, summary};
+use crate::core::{districts, krutidev, readable, render, summary};
 use crate::fetch::{FetchError, Fetcher, RequestOptions, Validators};
 use crate::notify::{self, BotToken, Delivered, Notifier, NotifyError};
 use crate::shutdown::Shutdown;
@@ -290,11 +290,18 @@ impl Engine {
         } else {
             title
         };
-        let verdict = self.detector.classify(&Document {
+        let (title, body, legacy_font) = from_legacy_font(title, body);
+        let mut verdict = self.detector.classify(&Document {
             title: &title,
             body: &body,
             url: Some(item.url.as_str()),
         });
+        if legacy_font {
+            verdict.reasons.insert(
+                0,
+                "legacy font: the page is in Kruti Dev (ASCII that renders as Devanagari); converted to Unicode before matching".to_owned(),
+            );
+        }
         Ok(Classified {
             url: item.url.to_string(),
             listing_title: item.title.clone(),
@@ -351,6 +358,20 @@ fn unreachable_raw(url: &Url) -> crate::fetch::Raw {
         headers: reqwest::header::HeaderMap::new(),
         bytes: b"[]".to_vec(),
     }
+}
+
+/// Hindi typed in the legacy Kruti Dev font arrives as ASCII gibberish; convert the lines that
+/// look like it (and the title) so it is classified as Hindi. Returns whether anything was converted.
+fn from_legacy_font(title: String, body: String) -> (String, String, bool) {
+    let body_converted = krutidev::convert_krutidev_lines(&body);
+    let title_converted =
+        krutidev::looks_like_krutidev(&title).then(|| krutidev::krutidev_to_unicode(&title));
+    let converted = body_converted.is_some() || title_converted.is_some();
+    (
+        title_converted.unwrap_or(title),
+        body_converted.unwrap_or(body),
+        converted,
+    )
 }
 
 /// Selectors first; automatic extraction when none are configured or they find no body.

@@ -242,7 +242,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| StoreError::Corrupt {
                 path: path.to_owned(),
                 detail: e.to_string(),

@@ -10,3 +10,4 @@ mod faults;
 mod helpers;
 mod pipeline;
 mod politeness;
+mod sources;
