@@ -19,6 +19,7 @@ use teloxide::types::{ChatId, MessageId, ParseMode, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramSettings;
+use crate::core::render::escape_html;
 use crate::core::summary::shorten_by;
 use crate::shutdown::Shutdown;
 
@@ -204,18 +205,9 @@ impl Notifier {
                 println!("--- dry-run: alert to {chat} ---\n{text}\n");
                 Ok(())
             }
-            Self::Telegram(t) => t
-                .send(chat, &render_escape(text), shutdown)
-                .await
-                .map(|_| ()),
+            Self::Telegram(t) => t.send(chat, &escape_html(text), shutdown).await.map(|_| ()),
         }
     }
-}
-
-fn render_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 impl TelegramSender {

@@ -596,17 +596,30 @@ impl App {
         r
     }
 
-    /// One pass over one source. Never runs twice at once for the same source.
-    pub async fn run_source(&self, id: &str) -> SourceReport {
+    /// The source's settings and a fresh report for it, or a report saying the id is unknown.
+    fn source_and_report(&self, id: &str) -> Result<(&SourceSettings, SourceReport), SourceReport> {
         let mut report = SourceReport {
             id: id.to_owned(),
             ..SourceReport::default()
         };
-        let Some(src) = self.settings().source(id) else {
-            report.error = Some(SourceError::Unknown(id.to_owned()).to_string());
-            return report;
+        match self.settings().source(id) {
+            Some(src) => {
+                report.url = src.url.to_string();
+                Ok((src, report))
+            }
+            None => {
+                report.error = Some(SourceError::Unknown(id.to_owned()).to_string());
+                Err(report)
+            }
+        }
+    }
+
+    /// One pass over one source. Never runs twice at once for the same source.
+    pub async fn run_source(&self, id: &str) -> SourceReport {
+        let (src, mut report) = match self.source_and_report(id) {
+            Ok(found) => found,
+            Err(report) => return report,
         };
-        report.url = src.url.to_string();
         let Some(lock) = self.source_locks.get(id) else {
             return report;
         };
@@ -951,19 +964,15 @@ impl App {
     /// record every new article with its verdict, and queue posts only when `post` is set.
     /// Validators are not used, so an unchanged listing is still walked.
     pub async fn backfill(&self, id: &str, since: chrono::NaiveDate, post: bool) -> SourceReport {
-        let mut report = SourceReport {
-            id: id.to_owned(),
-            ..SourceReport::default()
+        let (src, mut report) = match self.source_and_report(id) {
+            Ok(found) => found,
+            Err(report) => return report,
         };
-        let Some(src) = self.settings().source(id) else {
-            report.error = Some(SourceError::Unknown(id.to_owned()).to_string());
+        let Some(lock) = self.source_locks.get(id) else {
             return report;
         };
-        report.url = src.url.to_string();
-        let Some(_guard) = self.source_locks.get(id).map(Mutex::lock) else {
-            return report;
-        };
-        let _guard = _guard.await;
+        // Waits for a scheduled pass of the same source to finish rather than skipping.
+        let _guard = lock.lock().await;
         let today = Utc::now()
             .with_timezone(&self.settings().timezone)
             .date_naive();

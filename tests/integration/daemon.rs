@@ -41,9 +41,7 @@ async fn a_source_never_runs_twice_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_stops_between_items_and_loses_nothing() {
     let mut t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     // Slow article pages, so the pass is mid-way when the signal comes.
     for a in articles("dpr") {
         t.site.set(

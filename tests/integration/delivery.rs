@@ -9,9 +9,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_is_waited_out_for_retry_after_and_retried() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram.push(tg_error(
         429,
         "Too Many Requests: retry after 1",
@@ -38,9 +36,7 @@ async fn a_429_is_waited_out_for_retry_after_and_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_without_rights_keeps_posts_pending_until_fixed() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram.push(tg_error(
         403,
         "Forbidden: bot was kicked from the channel chat",
@@ -71,9 +67,7 @@ async fn a_bot_without_rights_keeps_posts_pending_until_fixed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegram_unreachable_keeps_posts_and_never_leaks_the_token() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     // Telegram goes away.
     let tg_uri = t.tg_server.uri();
     t.tg_server.reset().await;
@@ -106,9 +100,7 @@ async fn telegram_unreachable_keeps_posts_and_never_leaks_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_too_long_falls_back_to_a_shortened_plain_text() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram
         .push(tg_error(400, "Bad Request: message is too long", None));
     let report = t.run_once().await;
@@ -168,9 +160,7 @@ async fn the_operator_hears_once_when_a_source_fails_and_once_when_it_recovers()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_migrated_to_a_supergroup_is_followed() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram.push(tg_error(
         400,
         "Bad Request: group chat was upgraded to a supergroup chat",

@@ -551,9 +551,7 @@ fn set_request_timeout(t: &mut TestApp, timeout: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_of_429s_is_waited_out_and_each_post_goes_out_once() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     for _ in 0..3 {
         t.telegram.push(tg_error(
             429,
@@ -595,9 +593,7 @@ async fn a_storm_of_429s_is_waited_out_and_each_post_goes_out_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_telegram_cannot_parse_is_resent_as_plain_text_with_the_link() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram.push(tg_error(
         400,
         "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
@@ -646,9 +642,7 @@ async fn a_telegram_server_error_marks_the_post_failed_for_later_and_loses_nothi
     // request timeout must be longer than that for the 502 itself to be seen.
     let mut t = spawn_app().await;
     set_request_timeout(&mut t, "15s");
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     t.telegram.push(tg_error(502, "Bad Gateway", None));
     let before = chrono::Utc::now();
     let report = t.run_once().await;
@@ -699,9 +693,7 @@ async fn a_telegram_that_never_answers_times_out_and_the_post_is_kept() {
     let mut t = spawn_app().await;
     // A shorter request timeout than the suite's 5 s, to keep the test short.
     set_request_timeout(&mut t, "2s");
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     // The first sendMessage hangs far longer than any timeout.
     t.telegram.push(
         ResponseTemplate::new(200)

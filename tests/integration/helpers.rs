@@ -275,6 +275,14 @@ impl TestApp {
         self.app = Some(App::build(settings, Some(BotToken::new(TOKEN)), stop).unwrap());
     }
 
+    /// The common opening: a first pass over DPR listing 1 (the baseline), then listing 2 is
+    /// served, with 5 new items (3 positives, 2 hard negatives).
+    pub async fn baseline_then_new_reports(&self) {
+        serve_dpr(&self.site, 1);
+        self.run_once().await;
+        serve_dpr(&self.site, 2);
+    }
+
     pub fn store(&self) -> &Store {
         &self.app().store
     }

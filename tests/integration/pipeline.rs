@@ -203,9 +203,7 @@ async fn a_listing_whose_selectors_match_nothing_is_a_failure_naming_the_source(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_article_that_fails_to_load_is_retried_on_the_next_pass() {
     let t = spawn_app().await;
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     let durg = dpr_article(DURG);
     t.site
         .set(durg["path"].as_str().unwrap(), Page::Status(503));

@@ -80,9 +80,7 @@ async fn requests_to_one_host_are_spaced_by_min_delay() {
     std::fs::write(&t.config_path, cfg).unwrap();
     let mut t = t;
     t.restart();
-    serve_dpr(&t.site, 1);
-    t.run_once().await;
-    serve_dpr(&t.site, 2);
+    t.baseline_then_new_reports().await;
     let started = Instant::now();
     t.run_once().await;
     // The listing and five articles on one host: at least five gaps of 250 ms.
