@@ -254,6 +254,11 @@ async fn once(cli: &Cli) -> Result<(), Failure> {
     for s in &report.sources {
         match &s.error {
             Some(e) => println!("{:<28} FAILED  {e}", s.id),
+            None if s.skipped => println!(
+                "{:<28} skipped (backing off after failures, or a pass already running)",
+                s.id
+            ),
+            None if s.not_modified => println!("{:<28} ok      listing not modified", s.id),
             None => println!(
                 "{:<28} ok      listed {}, baseline {}, new {}, relevant {}{}",
                 s.id,
