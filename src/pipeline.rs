@@ -235,12 +235,15 @@ impl Engine {
                     let mut page = 1;
                     loop {
                         let url = entries::wp_search_url(&src.url, term, walk.after, page);
-                        let raw = self
+                        let Some(raw) = self
                             .fetcher
                             .get_raw(&url, opts, None)
                             .await
                             .map_err(fetch_err)?
-                            .unwrap_or_else(|| unreachable_raw(&url));
+                        else {
+                            // Only a conditional request can answer 304, and this one is not.
+                            break;
+                        };
                         let text =
                             crate::core::decode::decode_xml(&raw.bytes, raw.header("content-type"))
                                 .text;
@@ -348,15 +351,6 @@ impl Walk {
             max_pages: 200,
             after: Some(since - chrono::Duration::days(1)),
         }
-    }
-}
-
-/// A 304 cannot happen without validators; treat it as an empty body if a server sends one.
-fn unreachable_raw(url: &Url) -> crate::fetch::Raw {
-    crate::fetch::Raw {
-        url: url.clone(),
-        headers: reqwest::header::HeaderMap::new(),
-        bytes: b"[]".to_vec(),
     }
 }
 

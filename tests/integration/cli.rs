@@ -13,6 +13,14 @@ fn niryat() -> Command {
     c
 }
 
+/// Run the binary from an async test (the fake servers live on this runtime, so the blocking
+/// wait happens on the blocking pool).
+async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || niryat().args(args).output().unwrap())
+        .await
+        .unwrap()
+}
+
 #[test]
 fn check_accepts_the_bundled_config_and_lists_its_sources() {
     let out = niryat().arg("check").output().unwrap();
@@ -99,15 +107,7 @@ async fn once_without_a_token_is_a_dry_run_that_prints_the_posts() {
     // The app built by spawn_app holds the database lock; release it for the child process.
     let mut t = t;
     t.app = None;
-    let out = tokio::task::spawn_blocking(move || {
-        niryat()
-            .args(["once", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = niryat_output(vec!["once".into(), "--config".into(), config.into()]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -133,16 +133,12 @@ async fn once_exits_0_when_a_source_fails_and_1_when_the_database_is_unusable() 
     let config = t.config_path.clone();
     let mut t = t;
     t.app = None;
-    let cfg = config.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        niryat()
-            .args(["once", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = niryat_output(vec![
+        "once".into(),
+        "--config".into(),
+        config.clone().into(),
+    ])
+    .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
@@ -175,15 +171,13 @@ async fn test_source_prints_verdicts_and_stores_nothing() {
     let config = t.config_path.clone();
     let mut t = t;
     t.app = None;
-    let out = tokio::task::spawn_blocking(move || {
-        niryat()
-            .args(["test-source", "dpr-district-news", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = niryat_output(vec![
+        "test-source".into(),
+        "dpr-district-news".into(),
+        "--config".into(),
+        config.into(),
+    ])
+    .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert_eq!(stdout.matches("[POST]").count(), 5, "{stdout}");
@@ -243,15 +237,7 @@ fn eval_names_the_bad_line_and_exits_2() {
 async fn a_second_instance_on_the_same_database_refuses_to_start() {
     let t = spawn_app().await; // holds the database lock, like a running daemon
     let config = t.config_path.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        niryat()
-            .args(["once", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = niryat_output(vec!["once".into(), "--config".into(), config.into()]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("another niryat instance"), "{stderr}");

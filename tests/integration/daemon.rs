@@ -27,14 +27,7 @@ async fn a_source_never_runs_twice_at_once() {
     assert!(a.skipped ^ b.skipped, "exactly one is skipped: {a:?} {b:?}");
     let ran = if a.skipped { b } else { a };
     assert_eq!(ran.baseline, 4);
-    let listing_requests = t
-        .site_server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/news/district-news")
-        .count();
+    let listing_requests = t.requests_to("/news/district-news").await;
     assert_eq!(listing_requests, 1);
 }
 
@@ -90,14 +83,7 @@ async fn the_daemon_runs_sources_on_their_cron_schedule_until_shutdown() {
     let app = Arc::new(App::build(settings, Some(BotToken::new(TOKEN)), stop.clone()).unwrap());
     let daemon = tokio::spawn(schedule::run(Arc::clone(&app), stop));
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let listing_requests = t
-        .site_server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/news/district-news")
-        .count();
+    let listing_requests = t.requests_to("/news/district-news").await;
     // The start-up pass plus at least two ticks of a once-a-second schedule.
     assert!(
         listing_requests >= 3,

@@ -299,6 +299,17 @@ impl TestApp {
             .collect()
     }
 
+    /// How many requests the fake site received for `path` (query ignored).
+    pub async fn requests_to(&self, path: &str) -> usize {
+        self.site_server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == path)
+            .count()
+    }
+
     pub fn site_url(&self, path: &str) -> String {
         format!("{}{path}", self.site_server.uri())
     }
