@@ -19,6 +19,14 @@ use crate::core::page::{ArticleRules, ListRules};
 
 /// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
 pub const DEFAULT_CONFIG_PATH: &str = "config/niryat.toml";
+/// Most listing pages one pass may read (`[sources.list] max_pages`).
+pub const MAX_PAGES: usize = 50;
+/// Most days a `{date:…}` template or a WordPress search may reach back (`days`).
+pub const MAX_DAYS: u32 = 366;
+/// Default `max_new_per_pass`.
+pub const DEFAULT_MAX_NEW_PER_PASS: usize = 50;
+/// Default `max_age`.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A config file that cannot be used. Messages always carry the file path, and the key when one
 /// is at fault.
@@ -125,26 +133,85 @@ struct RawDetection {
     vocabulary: Option<PathBuf>,
 }
 
+/// The keys every source kind accepts, then the kind's own: one struct per kind, so a key that
+/// does not apply to a kind is an unknown key, named by the TOML reader.
+macro_rules! raw_source {
+    ($name:ident { $($(#[$meta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            id: String,
+            url: String,
+            schedule: Option<String>,
+            #[serde(default)]
+            backfill: usize,
+            timeout: Option<String>,
+            proxy: Option<String>,
+            respect_robots_txt: Option<bool>,
+            #[serde(default = "default_true")]
+            enabled: bool,
+            max_new_per_pass: Option<usize>,
+            max_age: Option<String>,
+            $($(#[$meta])* $field: $ty,)*
+        }
+    };
+}
+
+raw_source!(RawHtml {
+    /// Days walked back by a `{date:…}` URL template.
+    days: Option<u32>,
+    list: RawList,
+    article: Option<RawArticle>,
+});
+raw_source!(RawFeed {
+    article: Option<RawArticle>,
+});
+raw_source!(RawWordPress {
+    /// Days searched back.
+    days: Option<u32>,
+    search: Vec<String>,
+    /// Accept post links on another host than the site's.
+    allow_other_hosts: Option<bool>,
+});
+
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSource {
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum RawSource {
+    Html(RawHtml),
+    Feed(RawFeed),
+    #[serde(rename = "wordpress")]
+    WordPress(RawWordPress),
+}
+
+/// What every kind shares, taken out of the kind's struct.
+struct RawCommon {
     id: String,
-    kind: String,
     url: String,
     schedule: Option<String>,
-    #[serde(default)]
     backfill: usize,
     timeout: Option<String>,
     proxy: Option<String>,
     respect_robots_txt: Option<bool>,
-    #[serde(default = "default_true")]
     enabled: bool,
-    /// Days walked back by a `{date:…}` URL template, or searched back by a wordpress source.
-    days: Option<u32>,
-    /// wordpress: the search terms.
-    search: Option<Vec<String>>,
-    list: Option<RawList>,
-    article: Option<RawArticle>,
+    max_new_per_pass: Option<usize>,
+    max_age: Option<String>,
+}
+
+macro_rules! common {
+    ($s:expr) => {
+        RawCommon {
+            id: $s.id,
+            url: $s.url,
+            schedule: $s.schedule,
+            backfill: $s.backfill,
+            timeout: $s.timeout,
+            proxy: $s.proxy,
+            respect_robots_txt: $s.respect_robots_txt,
+            enabled: $s.enabled,
+            max_new_per_pass: $s.max_new_per_pass,
+            max_age: $s.max_age,
+        }
+    };
 }
 
 fn default_true() -> bool {
@@ -231,6 +298,10 @@ pub struct SourceSettings {
     /// The source's own override, if any (logged at start-up).
     pub robots_override: Option<bool>,
     pub enabled: bool,
+    /// Most new items fetched in one pass; the rest wait for the next pass.
+    pub max_new_per_pass: usize,
+    /// Reports older than this (by dateline or publication date) are recorded, not posted.
+    pub max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -249,7 +320,11 @@ pub enum SourceKind {
     /// (or with `article` selectors).
     Feed { article: Option<ArticleRules> },
     /// A WordPress site's REST API, searched for each term.
-    WordPress { search: Vec<String> },
+    WordPress {
+        search: Vec<String>,
+        /// Accept post links on another host than the site's.
+        allow_other_hosts: bool,
+    },
 }
 
 impl SourceKind {
@@ -317,7 +392,7 @@ impl Validator<'_> {
                 ),
             )
         })?;
-        self.cron("schedule.cron", &raw.schedule.cron)?;
+        self.cron("schedule.cron", &raw.schedule.cron, timezone)?;
         let telegram = self.telegram(raw.telegram)?;
         let fetch = self.fetch(raw.fetch)?;
         if raw.storage.path.as_os_str().is_empty() {
@@ -337,7 +412,7 @@ impl Validator<'_> {
         };
         let mut sources: Vec<SourceSettings> = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
-            let src = self.source(i, s, &raw.schedule.cron, &fetch)?;
+            let src = self.source(i, s, &raw.schedule.cron, timezone, &fetch)?;
             if sources.iter().any(|o| o.id == src.id) {
                 return Err(self.err(
                     format!("sources[{i}].id"),
@@ -366,6 +441,20 @@ impl Validator<'_> {
             .api_url
             .unwrap_or_else(|| "https://api.telegram.org".to_owned());
         let mut api_url = self.http_url("telegram.api_url", &api)?;
+        let loopback = match api_url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        if api_url.scheme() == "http" && !loopback {
+            return Err(self.err(
+                "telegram.api_url",
+                format!(
+                    "{api:?} is plain http to another machine: the bot token would travel in the clear; use https (plain http is only allowed to a Bot API server on this machine, e.g. http://127.0.0.1:8081)"
+                ),
+            ));
+        }
         // teloxide joins "/bot<token>/<Method>" itself; a trailing slash would double it.
         let trimmed = api_url.path().trim_end_matches('/').to_owned();
         api_url.set_path(&trimmed);
@@ -395,14 +484,18 @@ impl Validator<'_> {
         if per_host_concurrency == 0 {
             return Err(self.err("fetch.per_host_concurrency", "must be at least 1"));
         }
+        let timeout = match f.timeout.as_deref() {
+            Some(t) => self.positive_duration("fetch.timeout", t)?,
+            None => Duration::from_secs(60),
+        };
+        let connect_timeout = match f.connect_timeout.as_deref() {
+            Some(t) => self.positive_duration("fetch.connect_timeout", t)?,
+            None => Duration::from_secs(20),
+        };
         Ok(FetchSettings {
             user_agent,
-            timeout: self.duration("fetch.timeout", f.timeout.as_deref(), 60)?,
-            connect_timeout: self.duration(
-                "fetch.connect_timeout",
-                f.connect_timeout.as_deref(),
-                20,
-            )?,
+            timeout,
+            connect_timeout,
             per_host_concurrency,
             min_delay: self.duration("fetch.min_delay", f.min_delay.as_deref(), 2)?,
             respect_robots_txt: f.respect_robots_txt.unwrap_or(true),
@@ -412,11 +505,25 @@ impl Validator<'_> {
     fn source(
         &self,
         i: usize,
-        s: RawSource,
+        raw: RawSource,
         default_cron: &str,
+        tz: Tz,
         fetch: &FetchSettings,
     ) -> Result<SourceSettings, ConfigError> {
-        let default_timeout = fetch.timeout;
+        let is_html = matches!(raw, RawSource::Html(_));
+        let (common, days, list, article, search, allow_other_hosts) = match raw {
+            RawSource::Html(h) => (common!(h), h.days, Some(h.list), h.article, None, None),
+            RawSource::Feed(f) => (common!(f), None, None, f.article, None, None),
+            RawSource::WordPress(w) => (
+                common!(w),
+                w.days,
+                None,
+                None,
+                Some(w.search),
+                w.allow_other_hosts,
+            ),
+        };
+        let s = common;
         let key = |k: &str| format!("sources[{i}].{k}");
         let id_ok = !s.id.is_empty()
             && s.id
@@ -435,6 +542,9 @@ impl Validator<'_> {
         let url_template = s.url.contains("{date").then(|| s.url.clone());
         let url = match &url_template {
             None => self.http_url(&key("url"), &s.url)?,
+            Some(_) if !is_html => {
+                return Err(self.err(key("url"), "`{date:…}` URL templates are for html sources"));
+            }
             Some(t) => {
                 let today = chrono::Utc::now().date_naive();
                 let first = entries::expand_date_template(t, today, 1)
@@ -444,14 +554,14 @@ impl Validator<'_> {
         };
         let cron = match &s.schedule {
             Some(c) => {
-                self.cron(&key("schedule"), c)?;
+                self.cron(&key("schedule"), c, tz)?;
                 c.clone()
             }
             None => default_cron.to_owned(),
         };
         let timeout = match &s.timeout {
-            Some(t) => self.duration(&key("timeout"), Some(t), 60)?,
-            None => default_timeout,
+            Some(t) => self.positive_duration(&key("timeout"), t)?,
+            None => fetch.timeout,
         };
         let proxy = match &s.proxy {
             None => None,
@@ -470,7 +580,7 @@ impl Validator<'_> {
                 Some(u)
             }
         };
-        let article = match &s.article {
+        let article = match &article {
             None => None,
             Some(a) => Some(ArticleRules {
                 title: self.selector(&key("article.title"), &a.title)?,
@@ -481,32 +591,18 @@ impl Validator<'_> {
                 },
             }),
         };
-        let not_for = |field: &str, present: bool| {
-            if present {
-                Err(self.err(
-                    key(field),
-                    format!("`{field}` does not apply to a {:?} source", s.kind),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        let kind = match s.kind.as_str() {
-            "html" => {
-                not_for("search", s.search.is_some())?;
-                let list = s.list.as_ref().ok_or_else(|| {
-                    self.err(
-                        key("list"),
-                        "an html source needs a [sources.list] table with `item` and `link`",
-                    )
-                })?;
+        let kind = match (list, search) {
+            (Some(list), _) => {
                 let next = match &list.next {
                     Some(n) => Some(self.selector(&key("list.next"), n)?),
                     None => None,
                 };
                 let max_pages = list.max_pages.unwrap_or(if next.is_some() { 3 } else { 1 });
-                if max_pages == 0 {
-                    return Err(self.err(key("list.max_pages"), "must be at least 1"));
+                if !(1..=MAX_PAGES).contains(&max_pages) {
+                    return Err(self.err(
+                        key("list.max_pages"),
+                        format!("{max_pages} is out of range: use 1 to {MAX_PAGES}"),
+                    ));
                 }
                 SourceKind::Html {
                     list: ListRules {
@@ -518,40 +614,39 @@ impl Validator<'_> {
                     article,
                 }
             }
-            "feed" => {
-                not_for("list", s.list.is_some())?;
-                not_for("search", s.search.is_some())?;
-                SourceKind::Feed { article }
-            }
-            "wordpress" => {
-                not_for("list", s.list.is_some())?;
-                not_for("article", s.article.is_some())?;
-                let search = s.search.clone().unwrap_or_default();
+            (None, Some(search)) => {
                 if search.is_empty() || search.iter().any(|t| t.trim().is_empty()) {
                     return Err(self.err(
                         key("search"),
                         "a wordpress source needs non-empty search terms, e.g. search = [\"निर्यात\", \"export\"]",
                     ));
                 }
-                SourceKind::WordPress { search }
+                SourceKind::WordPress {
+                    search,
+                    allow_other_hosts: allow_other_hosts.unwrap_or(false),
+                }
             }
-            other => {
-                return Err(self.err(
-                    key("kind"),
-                    format!(
-                        "unknown source kind {other:?} (supported: \"html\", \"feed\", \"wordpress\")"
-                    ),
-                ));
-            }
+            (None, None) => SourceKind::Feed { article },
         };
-        if url_template.is_some() && !matches!(kind, SourceKind::Html { .. }) {
-            return Err(self.err(key("url"), "`{date:…}` URL templates are for html sources"));
-        }
-        let days = s.days.unwrap_or(match (&kind, &url_template) {
+        let days = days.unwrap_or(match (&kind, &url_template) {
             (SourceKind::WordPress { .. }, _) => 7,
             (_, Some(_)) => 3,
             _ => 1,
         });
+        if !(1..=MAX_DAYS).contains(&days) {
+            return Err(self.err(
+                key("days"),
+                format!("{days} is out of range: use 1 to {MAX_DAYS}"),
+            ));
+        }
+        let max_new_per_pass = s.max_new_per_pass.unwrap_or(DEFAULT_MAX_NEW_PER_PASS);
+        if max_new_per_pass == 0 {
+            return Err(self.err(key("max_new_per_pass"), "must be at least 1"));
+        }
+        let max_age = match &s.max_age {
+            Some(a) => self.positive_duration(&key("max_age"), a)?,
+            None => DEFAULT_MAX_AGE,
+        };
         Ok(SourceSettings {
             id: s.id,
             url,
@@ -565,6 +660,8 @@ impl Validator<'_> {
             respect_robots_txt: s.respect_robots_txt.unwrap_or(fetch.respect_robots_txt),
             robots_override: s.respect_robots_txt,
             enabled: s.enabled,
+            max_new_per_pass,
+            max_age,
         })
     }
 
@@ -581,15 +678,34 @@ impl Validator<'_> {
             .map_err(|e| self.err(key, format!("{css:?} is not a valid CSS selector: {e}")))
     }
 
-    fn cron(&self, key: &str, expr: &str) -> Result<(), ConfigError> {
-        parse_cron(expr).map(|_| ()).map_err(|e| {
+    fn cron(&self, key: &str, expr: &str, tz: Tz) -> Result<(), ConfigError> {
+        let cron = parse_cron(expr).map_err(|e| {
             self.err(
                 key,
                 format!(
                     "{expr:?} is not a valid cron expression ({e}); use 6 fields, seconds first, e.g. \"0 */15 * * * *\""
                 ),
             )
-        })
+        })?;
+        let now = chrono::Utc::now().with_timezone(&tz);
+        if cron.find_next_occurrence(&now, false).is_err() {
+            return Err(self.err(
+                key,
+                format!(
+                    "{expr:?} never fires (no such date: day-of-month and day-of-week must both match); the source would never run"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A duration that must be more than zero.
+    fn positive_duration(&self, key: &str, s: &str) -> Result<Duration, ConfigError> {
+        let d = self.duration(key, Some(s), 0)?;
+        if d.is_zero() {
+            return Err(self.err(key, "must be more than zero"));
+        }
+        Ok(d)
     }
 
     fn duration(
@@ -604,7 +720,7 @@ impl Validator<'_> {
                 self.err(
                     key,
                     format!(
-                        "{s:?} is not a duration (examples: \"500ms\", \"2s\", \"5m\", \"6h\")"
+                        "{s:?} is not a duration (examples: \"500ms\", \"2s\", \"5m\", \"6h\", \"7d\")"
                     ),
                 )
             }),
@@ -638,20 +754,14 @@ fn check_chat(s: &str) -> Result<(), String> {
     }
 }
 
-/// `"500ms"`, `"2s"`, `"5m"`, `"6h"`; a bare number means seconds.
+/// A duration as written in the config: `"500ms"`, `"2s"`, `"5m"`, `"6h"`, `"7d"`, `"1h 30m"`
+/// (humantime's syntax); a bare number means seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let d = match unit.trim() {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" | "min" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
-        _ => return None,
-    };
-    Some(d)
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok().map(Duration::from_secs);
+    }
+    humantime::parse_duration(s).ok()
 }
 
 #[cfg(test)]
@@ -688,15 +798,110 @@ link = "h3 a"
     }
 
     #[test]
-    fn unknown_key_is_an_error_naming_file_and_key() {
-        let bad = MINIMAL.replace("[telegram]", "[telegram]\nchanel = \"@x\"");
-        let e = load(&bad).unwrap_err().to_string();
-        assert!(e.contains("config/test.toml"), "{e}");
-        assert!(e.contains("chanel"), "{e}");
+    fn an_unknown_key_in_any_section_is_an_error_naming_file_and_key() {
+        let wordpress = MINIMAL
+            .replace(
+                "[sources.list]\nitem = \".views-row\"\nlink = \"h3 a\"\n",
+                "",
+            )
+            .replace(
+                "kind = \"html\"",
+                "kind = \"wordpress\"\nsearch = [\"export\"]",
+            );
+        let feed = MINIMAL
+            .replace(
+                "[sources.list]\nitem = \".views-row\"\nlink = \"h3 a\"\n",
+                "",
+            )
+            .replace("kind = \"html\"", "kind = \"feed\"");
+        let article = format!("{MINIMAL}[sources.article]\ntitle = \"h1\"\nbody = \"p\"\n");
+        let cases = [
+            (
+                MINIMAL.to_owned(),
+                "[storage]",
+                "[storage]\nptah = \"x\"",
+                "ptah",
+            ),
+            (
+                MINIMAL.to_owned(),
+                "[telegram]",
+                "[telegram]\nchanel = \"@x\"",
+                "chanel",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\n"),
+                "[schedule]",
+                "[schedule]\ncorn = \"x\"",
+                "corn",
+            ),
+            (
+                format!("{MINIMAL}\n[fetch]\n"),
+                "[fetch]",
+                "[fetch]\ntimout = \"5s\"",
+                "timout",
+            ),
+            (
+                format!("{MINIMAL}\n[detection]\n"),
+                "[detection]",
+                "[detection]\nvocab = \"x\"",
+                "vocab",
+            ),
+            (
+                MINIMAL.to_owned(),
+                "kind = \"html\"",
+                "kind = \"html\"\nshedule = \"x\"",
+                "shedule",
+            ),
+            (
+                MINIMAL.to_owned(),
+                "[sources.list]",
+                "[sources.list]\nitme = \"x\"",
+                "itme",
+            ),
+            (
+                article,
+                "[sources.article]",
+                "[sources.article]\ndat = \"x\"",
+                "dat",
+            ),
+            (
+                wordpress.clone(),
+                "search = [",
+                "serch = 1\nsearch = [",
+                "serch",
+            ),
+            // A key of another kind is unknown for this one.
+            (
+                wordpress,
+                "search = [",
+                "article = 1\nsearch = [",
+                "article",
+            ),
+            (
+                feed.clone(),
+                "kind = \"feed\"",
+                "kind = \"feed\"\nlist = 1",
+                "list",
+            ),
+            (
+                feed,
+                "kind = \"feed\"",
+                "kind = \"feed\"\nsearch = [\"x\"]",
+                "search",
+            ),
+        ];
+        for (base, anchor, replacement, key) in cases {
+            assert!(base.contains(anchor), "{anchor}");
+            let bad = base.replacen(anchor, replacement, 1);
+            let e = load(&bad).unwrap_err().to_string();
+            assert!(e.contains("config/test.toml"), "{e}");
+            assert!(e.contains(&format!("`{key}`")), "expected `{key}` in: {e}");
+        }
     }
 
     #[test]
     fn bad_values_name_their_key() {
+        let sources_list = "[sources.list]\nitem = \".views-row\"\nlink = \"h3 a\"\n";
         let cases = [
             (
                 MINIMAL.replace("\"h3 a\"", "\"h3 >>> a\""),
@@ -714,27 +919,75 @@ link = "h3 a"
                 "sources[0].schedule",
             ),
             (
+                MINIMAL.replace(
+                    "kind = \"html\"",
+                    "kind = \"html\"\nschedule = \"0 0 0 31 2 *\"",
+                ),
+                "sources[0].schedule",
+            ),
+            (
+                format!("[schedule]\ncron = \"0 0 0 30 2 *\"\n{MINIMAL}"),
+                "schedule.cron",
+            ),
+            (
                 MINIMAL.replace("@niryat_test", "niryat test"),
                 "telegram.channel",
+            ),
+            (
+                MINIMAL.replace(
+                    "channel = \"@niryat_test\"",
+                    "channel = \"@niryat_test\"\napi_url = \"http://bot-api.example:8081\"",
+                ),
+                "telegram.api_url",
             ),
             (
                 format!("{MINIMAL}\n[schedule]\ntimezone = \"Mars/Olympus\""),
                 "schedule.timezone",
             ),
             (
-                MINIMAL.replace("kind = \"html\"", "kind = \"rss\""),
-                "sources[0].kind",
+                format!("{MINIMAL}\n[fetch]\ntimeout = \"0s\""),
+                "fetch.timeout",
             ),
             (
-                MINIMAL.replace("kind = \"html\"", "kind = \"wordpress\""),
-                "sources[0].list",
+                MINIMAL.replace("kind = \"html\"", "kind = \"html\"\ntimeout = \"0ms\""),
+                "sources[0].timeout",
+            ),
+            (
+                MINIMAL.replace("link = \"h3 a\"", "link = \"h3 a\"\nmax_pages = 51"),
+                "sources[0].list.max_pages",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"html\"\nmax_new_per_pass = 0"),
+                "sources[0].max_new_per_pass",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"html\"\nmax_age = \"a week\""),
+                "sources[0].max_age",
+            ),
+            (
+                MINIMAL.replace(sources_list, "").replace(
+                    "kind = \"html\"",
+                    "kind = \"wordpress\"\nsearch = [\"x\"]\ndays = 4000000000",
+                ),
+                "sources[0].days",
             ),
             (
                 MINIMAL
-                    .replace(
-                        "[sources.list]\nitem = \".views-row\"\nlink = \"h3 a\"\n",
-                        "",
-                    )
+                    .replace("/news/district-news", "/news/{date:%Y-%m-%d}")
+                    .replace("kind = \"html\"", "kind = \"html\"\ndays = 367"),
+                "sources[0].days",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"rss\""),
+                "`rss`",
+            ),
+            (
+                MINIMAL.replace("kind = \"html\"", "kind = \"wordpress\""),
+                "`list`",
+            ),
+            (
+                MINIMAL
+                    .replace(sources_list, "")
                     .replace("kind = \"html\"", "kind = \"wordpress\"\nsearch = []"),
                 "sources[0].search",
             ),
@@ -744,6 +997,28 @@ link = "h3 a"
             assert!(e.contains(key), "expected key {key} in: {e}");
             assert!(e.contains("config/test.toml"), "{e}");
         }
+    }
+
+    #[test]
+    fn new_limits_have_defaults_and_durations_read_days() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(s.sources[0].max_new_per_pass, 50);
+        assert_eq!(s.sources[0].max_age, Duration::from_secs(7 * 86_400));
+        let s = load(&MINIMAL.replace(
+            "kind = \"html\"",
+            "kind = \"html\"\nmax_age = \"30d\"\nmax_new_per_pass = 5",
+        ))
+        .unwrap();
+        assert_eq!(s.sources[0].max_age, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.sources[0].max_new_per_pass, 5);
+        // Plain http is fine to a Bot API server on this machine.
+        assert!(
+            load(&MINIMAL.replace(
+                "channel = \"@niryat_test\"",
+                "channel = \"@niryat_test\"\napi_url = \"http://127.0.0.1:8081\""
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
@@ -771,6 +1046,9 @@ link = "h3 a"
         assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("6h"), Some(Duration::from_secs(21600)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("fast"), None);
+        assert_eq!(parse_duration("99999999999999999999"), None);
     }
 }

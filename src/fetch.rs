@@ -2,9 +2,13 @@
 //!
 //! One reqwest client (rustls) per proxy setting. Every request goes through a per-host gate:
 //! at most `per_host_concurrency` requests at once and `min_delay` between two requests to one
-//! host. robots.txt is honoured (cached per host for an hour) unless a source opts out. Bodies
-//! over [`MAX_BODY`] are refused, redirects are limited to 10 and to http/https. The bytes are
-//! decoded by [`crate::core::decode`], which catches pages that mislabel their charset.
+//! host. robots.txt is honoured (cached per host for an hour, fetched with a short timeout)
+//! unless a source opts out. Bodies over [`MAX_BODY`] are refused, redirects are limited to 10
+//! and to http/https. Links found on a page ([`RequestOptions::allow_internal`] false) are never
+//! fetched from loopback, private or link-local addresses: such IP literals are refused, and
+//! hostnames go through a resolver that drops internal addresses (so DNS cannot be used to
+//! point us inward between check and connect). The bytes are decoded by [`crate::core::decode`],
+//! which catches pages that mislabel their charset.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,12 +23,16 @@ use url::Url;
 
 use crate::config::FetchSettings;
 use crate::core::decode;
+pub use crate::core::http::Validators;
+use crate::core::http::{host_is_internal, is_internal};
 
 /// Largest body accepted: 5 MiB.
 pub const MAX_BODY: usize = 5 * 1024 * 1024;
 /// Most redirects followed.
 pub const MAX_REDIRECTS: usize = 10;
 const ROBOTS_TTL: Duration = Duration::from_secs(3600);
+/// Longest wait for a robots.txt: a silent host must not cost the full page timeout twice.
+const ROBOTS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A fetch that failed. Every message carries the URL.
 #[derive(Debug, thiserror::Error)]
@@ -49,13 +57,38 @@ pub enum FetchError {
     Network { url: String, message: String },
     #[error("cannot build an HTTP client for proxy {proxy}: {message}")]
     Proxy { proxy: String, message: String },
+    #[error(
+        "{url}: refused: a link found on a page points to an internal address ({detail}); only a source whose own URL is internal may fetch such links"
+    )]
+    Internal { url: String, detail: String },
 }
 
-/// HTTP validators of a page, for conditional GET.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
+/// The resolver's refusal, found again in reqwest's error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves only to internal addresses")]
+struct InternalAddress {
+    host: String,
+}
+
+/// A DNS resolver that drops loopback, private and link-local addresses.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> =
+                all.into_iter().filter(|a| !is_internal(a.ip())).collect();
+            if public.is_empty() {
+                return Err(
+                    Box::new(InternalAddress { host }) as Box<dyn std::error::Error + Send + Sync>
+                );
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 impl FetchError {
@@ -104,6 +137,9 @@ pub struct RequestOptions<'a> {
     pub timeout: Duration,
     pub proxy: Option<&'a Url>,
     pub respect_robots: bool,
+    /// The URL may be on an internal address: it comes from the config, or the source itself is
+    /// internal. `false` for links found on pages.
+    pub allow_internal: bool,
 }
 
 struct HostGate {
@@ -121,6 +157,8 @@ struct RobotsEntry {
 pub struct Fetcher {
     settings: FetchSettings,
     client: reqwest::Client,
+    /// For links found on pages: internal addresses refused (resolver and redirects).
+    public_client: reqwest::Client,
     proxied: Mutex<HashMap<String, reqwest::Client>>,
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
     robots: Mutex<HashMap<String, Arc<RobotsEntry>>>,
@@ -128,10 +166,12 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
-        let client = build_client(&settings, None)?;
+        let client = build_client(&settings, None, false)?;
+        let public_client = build_client(&settings, None, true)?;
         Ok(Self {
             settings,
             client,
+            public_client,
             proxied: Mutex::new(HashMap::new()),
             gates: Mutex::new(HashMap::new()),
             robots: Mutex::new(HashMap::new()),
@@ -185,8 +225,22 @@ impl Fetcher {
         opts: RequestOptions<'_>,
         validators: Option<&Validators>,
     ) -> Result<Option<Raw>, FetchError> {
-        let client = self.client_for(opts.proxy).await?;
-        if opts.respect_robots && !self.robots_allow(&client, url, opts.timeout).await {
+        if !opts.allow_internal && host_is_internal(url) {
+            return Err(FetchError::Internal {
+                url: url.to_string(),
+                detail: format!("host {}", url.host_str().unwrap_or_default()),
+            });
+        }
+        let client = match (opts.proxy, opts.allow_internal) {
+            // Behind a proxy the proxy resolves names; IP literals were checked above.
+            (Some(_), _) | (None, true) => self.client_for(opts.proxy).await?,
+            (None, false) => self.public_client.clone(),
+        };
+        if opts.respect_robots
+            && !self
+                .robots_allow(&client, url, opts.timeout.min(ROBOTS_TIMEOUT))
+                .await
+        {
             return Err(FetchError::Robots {
                 url: url.to_string(),
             });
@@ -209,7 +263,7 @@ impl Fetcher {
         if let Some(c) = map.get(proxy.as_str()) {
             return Ok(c.clone());
         }
-        let c = build_client(&self.settings, Some(proxy))?;
+        let c = build_client(&self.settings, Some(proxy), false)?;
         map.insert(proxy.to_string(), c.clone());
         Ok(c)
     }
@@ -368,13 +422,17 @@ fn host_key(url: &Url) -> String {
 fn build_client(
     settings: &FetchSettings,
     proxy: Option<&Url>,
+    public_only: bool,
 ) -> Result<reqwest::Client, FetchError> {
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
         } else if !matches!(attempt.url().scheme(), "http" | "https") {
             let scheme = attempt.url().scheme().to_owned();
             attempt.error(format!("redirect to a {scheme}: URL"))
+        } else if public_only && host_is_internal(attempt.url()) {
+            let host = attempt.url().host_str().unwrap_or_default().to_owned();
+            attempt.error(InternalAddress { host })
         } else {
             attempt.follow()
         }
@@ -384,6 +442,9 @@ fn build_client(
         .connect_timeout(settings.connect_timeout)
         .gzip(true)
         .redirect(policy);
+    if public_only {
+        b = b.dns_resolver(Arc::new(PublicOnly));
+    }
     b = match proxy {
         Some(p) => b.proxy(
             reqwest::Proxy::all(p.as_str()).map_err(|e| FetchError::Proxy {
@@ -402,6 +463,16 @@ fn build_client(
 fn map_reqwest(url: &Url, e: reqwest::Error, secs: u64) -> FetchError {
     // We print the URL ourselves; reqwest's copy would only repeat it.
     let e = e.without_url();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if let Some(internal) = c.downcast_ref::<InternalAddress>() {
+            return FetchError::Internal {
+                url: url.to_string(),
+                detail: internal.to_string(),
+            };
+        }
+        cause = c.source();
+    }
     if e.is_timeout() {
         return FetchError::Timeout {
             url: url.to_string(),
@@ -411,25 +482,11 @@ fn map_reqwest(url: &Url, e: reqwest::Error, secs: u64) -> FetchError {
     if e.is_redirect() {
         return FetchError::Redirect {
             url: url.to_string(),
-            reason: error_chain(&e),
+            reason: crate::errors::chain(&e),
         };
     }
     FetchError::Network {
         url: url.to_string(),
-        message: error_chain(&e),
+        message: crate::errors::chain(&e),
     }
-}
-
-/// The error and its causes on one line, without reqwest's URL (we print our own).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        let s = err.to_string();
-        if !parts.iter().any(|p: &String| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    parts.join(": ")
 }

@@ -4,22 +4,39 @@
 //! # Layout
 //! Data flows one way: source → fetch → extract → detect → store → render → deliver.
 //!
-//! * [`core`]: the pure product logic — listing and article extraction, text normalisation,
-//!   detection (topic, region, district) with reasons, summaries, Telegram HTML rendering,
-//!   decoding, near-duplicate fingerprints. No tokio, reqwest, rusqlite or teloxide in there.
+//! * [`core`]: the pure product logic — the one [`core::article::Article`], parsing within a
+//!   budget, listing and article extraction, text normalisation, detection (topic, region,
+//!   district) with reasons, summaries, Telegram HTML rendering, decoding, near-duplicate
+//!   fingerprints. No tokio, reqwest, rusqlite or teloxide in there (a test enforces it).
 //! * [`config`]: the TOML file, parsed then validated into [`config::Settings`].
-//! * [`fetch`]: polite, bounded HTTP (reqwest + rustls).
-//! * [`store`]: SQLite (WAL, migrations) — seen URLs, articles, the post outbox, run history.
-//! * [`notify`]: Telegram delivery (teloxide) or dry-run.
-//! * [`pipeline`]: [`pipeline::App::build`] wires it all; `run_once` runs one pass and returns a report.
+//! * [`fetch`]: polite, bounded HTTP (reqwest + rustls); links found on pages never reach
+//!   internal addresses.
+//! * [`engine`]: settings + fetcher + detector: the fetch/extract/classify half, which
+//!   `test-source` runs alone. [`listing`] lists a source (html, feed, wordpress); [`intake`]
+//!   turns an item into an article off the async runtime.
+//! * [`policy`]: baseline, the per-pass cap and `max_age` — what happens to new items.
+//! * [`store`]: SQLite (WAL, migrations) — seen URLs, articles, the post outbox, source health.
+//! * [`notify`]: Telegram requests (teloxide) or dry-run; [`delivery`] drains the outbox and
+//!   alerts the operator.
+//! * [`app`]: [`app::App::build`] wires it all; `run_once` runs one pass and returns a report.
 //! * [`schedule`]: the daemon loop, one cron job per source.
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
+//! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod backoff;
 pub mod config;
 pub mod core;
+pub mod delivery;
+pub mod engine;
+pub mod errors;
 pub mod fetch;
+pub mod intake;
+pub mod listing;
 pub mod notify;
-pub mod pipeline;
+pub mod policy;
 pub mod schedule;
 pub mod shutdown;
 pub mod store;

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use niryat::app::{App, BuildError, Engine};
 use niryat::config::{DEFAULT_CONFIG_PATH, Settings};
 use niryat::core::eval;
+use niryat::listing::{Listed, Walk};
 use niryat::notify::{BotToken, TOKEN_ENV};
-use niryat::pipeline::{App, BuildError, Engine};
+use niryat::store::{Selection, Store};
 use niryat::{schedule, shutdown};
 
 /// Watches Chhattisgarh district news for export-promotion meeting reports and posts them to a
@@ -47,7 +49,7 @@ enum Command {
     Backfill {
         /// The source id from the config.
         id: String,
-        /// First day to reach back to (YYYY-MM-DD).
+        /// First day to reach back to (YYYY-MM-DD, not in the future, not before 1990).
         #[arg(long)]
         since: chrono::NaiveDate,
         /// Post what is found (default: record only).
@@ -61,6 +63,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// See and act on the posts waiting to go out (works beside a running daemon).
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -69,8 +76,19 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum OutboxCommand {
+    /// List pending, failed and uncertain posts with their attempts and last error.
+    List,
+    /// Make a post (by id) or `all` unsent posts due now; the daemon sends them on its next
+    /// delivery. A dropped post is queued again by its id.
+    Retry { which: String },
+    /// Drop an unsent post: it is kept in the database, marked dropped, and never sent.
+    Drop { id: i64 },
+}
+
+#[derive(Subcommand)]
 enum DbCommand {
-    /// Copy the live database to PATH (SQLite online backup).
+    /// Copy the live database to PATH (SQLite online backup; works beside a running daemon).
     Backup { path: PathBuf },
 }
 
@@ -91,13 +109,21 @@ impl From<BuildError> for Failure {
     }
 }
 
+fn fatal(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::Fatal(e.into())
+}
+
+fn usage(msg: String) -> Failure {
+    Failure::Usage(anyhow::anyhow!(msg))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Fatal(e.into()))
+        .map_err(fatal)
         .and_then(|rt| rt.block_on(dispatch(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,16 +160,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Once => once(&cli).await,
         Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
         Command::Run => run(&cli).await,
+        Command::Outbox { command } => outbox(&cli, command).await,
         Command::Db {
             command: DbCommand::Backup { path },
         } => {
             let settings = load(&cli)?;
-            let store = niryat::store::Store::open(&settings.storage_path)
-                .map_err(|e| Failure::Fatal(e.into()))?;
-            store
-                .backup(path.clone())
-                .await
-                .map_err(|e| Failure::Fatal(e.into()))?;
+            let store = Store::open_shared(&settings.storage_path).map_err(fatal)?;
+            store.backup(path.clone()).await.map_err(fatal)?;
             println!(
                 "backed up {} to {}",
                 settings.storage_path.display(),
@@ -157,7 +180,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 fn check(cli: &Cli) -> Result<(), Failure> {
     let settings = load(cli)?;
     // Building the engine also checks the vocabulary extension.
-    let engine = Engine::build(settings)?;
+    let engine = Engine::build(settings, shutdown::Shutdown::never())?;
     let s = &engine.settings;
     println!("{}: OK", s.file.display());
     println!("database: {}", s.storage_path.display());
@@ -182,13 +205,10 @@ fn check(cli: &Cli) -> Result<(), Failure> {
 
 fn run_eval(file: &std::path::Path, json: bool) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Usage(anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
-    let rows = eval::parse_jsonl(&text)
-        .map_err(|e| Failure::Usage(anyhow::anyhow!("{}: {e}", file.display())))?;
-    let engine_vocab =
-        niryat::core::detect::Vocabulary::embedded().map_err(|e| Failure::Fatal(e.into()))?;
-    let detector =
-        niryat::core::detect::Detector::new(engine_vocab).map_err(|e| Failure::Fatal(e.into()))?;
+        .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    let rows = eval::parse_jsonl(&text).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let vocab = niryat::core::detect::Vocabulary::embedded().map_err(fatal)?;
+    let detector = niryat::core::detect::Detector::new(vocab).map_err(fatal)?;
     let report = eval::evaluate(&detector, &rows);
     print!("{}", report.human());
     if json {
@@ -197,47 +217,65 @@ fn run_eval(file: &std::path::Path, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Page text as it may be printed to a terminal: control characters (escape sequences) and
+/// bidirectional overrides removed.
+fn printable(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && !niryat::core::render::is_bidi_control(*c))
+        .collect()
+}
+
 async fn test_source(cli: &Cli, id: &str, limit: usize) -> Result<(), Failure> {
     let settings = load(cli)?;
-    let engine = Engine::build(settings)?;
+    let (trigger, stop) = shutdown::channel();
+    let engine = Engine::build(settings, stop)?;
+    let signals = shutdown::handle_signals(trigger);
     let src = engine
         .settings
         .source(id)
         .ok_or_else(|| {
-            Failure::Usage(anyhow::anyhow!(
+            usage(format!(
                 "{}: no source with id {id:?} (see `niryat check`)",
                 engine.settings.file.display()
             ))
         })?
         .clone();
-    let items = engine
-        .list(&src)
-        .await
-        .map_err(|e| Failure::Fatal(e.into()))?;
+    let walk = Walk::of(&src, engine.today());
+    let items = match engine.list(&src, &walk, None).await.map_err(fatal)? {
+        Listed::Entries(l) => {
+            for p in &l.problems {
+                println!("warning: {}", printable(p));
+            }
+            l.entries
+        }
+        Listed::NotModified => Vec::new(),
+    };
     println!("{} ({}): {} item(s) listed", src.id, src.url, items.len());
+    let links_internal = engine.source_is_internal(&src).await;
     for item in items.iter().take(limit) {
-        match engine.classify_item(&src, item).await {
-            Ok(c) => {
-                let v = &c.verdict;
+        match engine.read(&src, item, links_internal).await {
+            Ok(a) => {
+                let v = &a.verdict;
                 println!(
                     "\n[{}] {}\n  {}\n  topic={} chhattisgarh={} district={} score={:.1} body={} chars ({})",
-                    if v.post() { "POST" } else { "skip" },
-                    c.title,
-                    c.url,
+                    if a.relevant() { "POST" } else { "skip" },
+                    printable(&a.title),
+                    a.url,
                     v.topic,
                     v.chhattisgarh,
                     v.district.map_or("-", |d| d.en),
                     v.score,
-                    c.body.chars().count(),
-                    c.extraction,
+                    a.body.chars().count(),
+                    a.extraction,
                 );
                 for r in &v.reasons {
-                    println!("    {r}");
+                    println!("    {}", printable(r));
                 }
             }
-            Err(e) => println!("\n[error] {}\n  {e}", item.url),
+            Err(e) => println!("\n[error] {}\n  {}", item.url, printable(&e.to_string())),
         }
     }
+    signals.abort();
     Ok(())
 }
 
@@ -245,10 +283,7 @@ async fn once(cli: &Cli) -> Result<(), Failure> {
     let settings = load(cli)?;
     let (trigger, stop) = shutdown::channel();
     let app = build_app(settings, stop)?;
-    let signals = tokio::spawn(async move {
-        shutdown::os_signal().await;
-        trigger.trigger();
-    });
+    let signals = shutdown::handle_signals(trigger);
     let report = app.run_once().await;
     signals.abort();
     for s in &report.sources {
@@ -259,27 +294,42 @@ async fn once(cli: &Cli) -> Result<(), Failure> {
                 s.id
             ),
             None if s.not_modified => println!("{:<28} ok      listing not modified", s.id),
-            None => println!(
-                "{:<28} ok      listed {}, baseline {}, new {}, relevant {}{}",
-                s.id,
-                s.listed,
-                s.baseline,
-                s.fetched,
-                s.relevant,
-                if s.item_errors > 0 {
-                    format!(", {} article(s) failed", s.item_errors)
-                } else {
-                    String::new()
+            None => {
+                let mut extra = String::new();
+                for (n, what) in [
+                    (s.item_errors, "article(s) failed"),
+                    (s.unprocessable, "unprocessable (recorded, not retried)"),
+                    (s.held_back, "held back"),
+                    (s.deferred, "deferred to the next pass"),
+                    (s.problems.len(), "listing page(s) failed"),
+                ] {
+                    if n > 0 {
+                        extra.push_str(&format!(", {n} {what}"));
+                    }
                 }
-            ),
+                println!(
+                    "{:<28} {}listed {}, baseline {}, new {}, relevant {}{extra}",
+                    s.id,
+                    if s.problems.is_empty() {
+                        "ok      "
+                    } else {
+                        "DEGRADED "
+                    },
+                    s.listed,
+                    s.baseline,
+                    s.fetched,
+                    s.relevant,
+                );
+            }
         }
     }
     let d = &report.delivery;
     println!(
-        "delivery: {} sent, {} printed (dry-run), {} failed{}",
+        "delivery: {} sent, {} printed (dry-run), {} failed, {} uncertain{}",
         d.sent,
         d.printed,
         d.failed,
+        d.uncertain,
         if d.blocked {
             ", blocked by Telegram (see log)"
         } else {
@@ -297,21 +347,33 @@ async fn backfill(
 ) -> Result<(), Failure> {
     let settings = load(cli)?;
     if settings.source(id).is_none() {
-        return Err(Failure::Usage(anyhow::anyhow!(
+        return Err(usage(format!(
             "{}: no source with id {id:?} (see `niryat check`)",
             settings.file.display()
         )));
     }
+    let today = chrono::Utc::now()
+        .with_timezone(&settings.timezone)
+        .date_naive();
+    let oldest = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(chrono::NaiveDate::MIN);
+    if since > today {
+        return Err(usage(format!(
+            "--since {since} is in the future (today is {today} in {})",
+            settings.timezone
+        )));
+    }
+    if since < oldest {
+        return Err(usage(format!(
+            "--since {since} is before {oldest}: no source reaches that far back"
+        )));
+    }
     let (trigger, stop) = shutdown::channel();
     let app = build_app(settings, stop)?;
-    let signals = tokio::spawn(async move {
-        shutdown::os_signal().await;
-        trigger.trigger();
-    });
+    let signals = shutdown::handle_signals(trigger);
     let r = app.backfill(id, since, post).await;
     if let Some(e) = &r.error {
         signals.abort();
-        return Err(Failure::Fatal(anyhow::anyhow!("{e}")));
+        return Err(fatal(anyhow::anyhow!("{e}")));
     }
     println!(
         "{}: {} listed since {since}, {} new article(s) recorded, {} relevant{}",
@@ -328,8 +390,8 @@ async fn backfill(
     if post {
         let d = app.deliver().await;
         println!(
-            "delivery: {} sent, {} printed (dry-run), {} failed",
-            d.sent, d.printed, d.failed
+            "delivery: {} sent, {} printed (dry-run), {} failed, {} uncertain",
+            d.sent, d.printed, d.failed, d.uncertain
         );
     }
     signals.abort();
@@ -340,13 +402,74 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = load(cli)?;
     let (trigger, stop) = shutdown::channel();
     let app = Arc::new(build_app(settings, stop.clone())?);
-    tokio::spawn(async move {
-        shutdown::os_signal().await;
-        trigger.trigger();
-    });
-    schedule::run(app, stop)
-        .await
-        .map_err(|e| Failure::Fatal(e.into()))
+    shutdown::handle_signals(trigger);
+    schedule::run(app, stop).await.map_err(fatal)
+}
+
+async fn outbox(cli: &Cli, command: &OutboxCommand) -> Result<(), Failure> {
+    let settings = load(cli)?;
+    let store = Store::open_shared(&settings.storage_path).map_err(fatal)?;
+    match command {
+        OutboxCommand::List => {
+            let rows = store.outbox().await.map_err(fatal)?;
+            if rows.is_empty() {
+                println!("the outbox is empty: every post has been sent");
+            }
+            for p in rows {
+                println!(
+                    "#{:<6} {:<9} attempts {}{}  to {}  next {}\n        {}\n        last error: {}",
+                    p.id,
+                    p.status,
+                    p.attempts,
+                    if p.ambiguous > 0 {
+                        format!(
+                            " ({} without answer: may already be in the chat)",
+                            p.ambiguous
+                        )
+                    } else {
+                        String::new()
+                    },
+                    match &p.target {
+                        niryat::store::Target::Channel => {
+                            format!("{} (channel)", settings.telegram.channel)
+                        }
+                        niryat::store::Target::Chat(c) => c.clone(),
+                    },
+                    p.next_attempt_at.as_deref().unwrap_or("now"),
+                    p.url,
+                    p.last_error.as_deref().map_or("-".to_owned(), printable),
+                );
+            }
+            Ok(())
+        }
+        OutboxCommand::Retry { which } => {
+            let selection = match which.as_str() {
+                "all" => Selection::All,
+                id => Selection::One(
+                    id.parse()
+                        .map_err(|_| usage(format!("{id:?} is neither a post id nor `all`")))?,
+                ),
+            };
+            let n = store.retry_posts(selection).await.map_err(fatal)?;
+            if let (Selection::One(id), 0) = (selection, n) {
+                return Err(usage(format!(
+                    "no unsent post #{id} (see `niryat outbox list`)"
+                )));
+            }
+            println!("{n} post(s) due now; the daemon sends them on its next delivery");
+            Ok(())
+        }
+        OutboxCommand::Drop { id } => {
+            if store.drop_post(*id).await.map_err(fatal)? {
+                println!("post #{id} dropped: it is kept in the database and will not be sent");
+                Ok(())
+            } else {
+                Err(usage(format!(
+                    "no unsent post #{id} (see `niryat outbox list`)"
+                )))
+            }
+        }
+    }
 }
 
 fn build_app(settings: Settings, stop: shutdown::Shutdown) -> Result<App, Failure> {

@@ -2,9 +2,14 @@
 //!
 //! The sender keeps to Telegram's limits with two governor rate limiters (per second and per
 //! minute, from `[telegram]`), waits out a 429 for exactly the `retry_after` Telegram gives, follows
-//! `migrate_to_chat_id`, falls back to plain text when Telegram can't parse the HTML, and sorts
-//! failures into "retry later" and "blocked until the operator acts". The bot token never appears
-//! in a message or a log line: every error text is passed through [`BotToken::redact`].
+//! `migrate_to_chat_id` (at most twice per message), falls back to the post's plain text when
+//! Telegram can't parse the HTML, and sorts failures: [`NotifyError::Failed`] (Telegram answered
+//! with an error: retry later), [`NotifyError::Uncertain`] (no answer came: Telegram may have the
+//! message), [`NotifyError::Blocked`] (the chat refuses the bot until the operator acts) and
+//! [`NotifyError::Gone`] (the message to edit no longer exists). Every request is bounded by a
+//! timeout, and by shutdown: a request still in flight [`SHUTDOWN_GRACE`] after shutdown is asked
+//! for is abandoned as uncertain. The bot token never appears in a message or a log line: every
+//! error text is passed through [`BotToken::redact`].
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -19,6 +24,7 @@ use teloxide::types::{ChatId, MessageId, ParseMode, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramSettings;
+use crate::core::article::Post;
 use crate::core::render::escape_html;
 use crate::core::summary::shorten_by;
 use crate::shutdown::Shutdown;
@@ -29,6 +35,11 @@ pub const TOKEN_ENV: &str = "TELEGRAM_BOT_TOKEN";
 const SHORT_PLAIN: usize = 3000;
 /// How many 429s in a row one send waits out before giving up until the next pass.
 const MAX_RETRY_AFTER_ROUNDS: usize = 5;
+/// How many chat migrations one send follows.
+const MAX_MIGRATIONS: usize = 2;
+/// How long a request already in flight may still take once shutdown is asked for. With the
+/// other steps of a shutdown this keeps it well inside Docker's 10 s.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// The bot token. Its `Debug` and `Display` never show it.
 #[derive(Clone)]
@@ -79,16 +90,24 @@ pub enum Delivered {
     Printed,
 }
 
-/// A send that did not go through. The text is already redacted.
+/// A request that did not go through. The text is already redacted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {
-    /// Transient (network, 5xx, repeated 429, shutdown during a wait): retry with backoff.
+    /// Telegram answered with an error (5xx, repeated 429, a refused connection): not sent; retry
+    /// with backoff.
     #[error("{0}")]
-    Retry(String),
-    /// The chat refuses the bot (not found, kicked, no rights, bad token): stop sending to it this
-    /// pass; the post stays pending until the operator fixes it.
+    Failed(String),
+    /// No answer came (timeout, connection lost after the request left, shutdown mid-request):
+    /// Telegram may have the message. Retried with backoff, so it may appear twice.
+    #[error("{0}")]
+    Uncertain(String),
+    /// The chat refuses the bot (not found, kicked, no rights, bad token): stop sending to that
+    /// chat this pass; the post stays queued until the operator fixes it.
     #[error("{0}")]
     Blocked(String),
+    /// The message to edit is gone or can no longer be edited: permanent.
+    #[error("{0}")]
+    Gone(String),
 }
 
 /// Sends posts to a chat.
@@ -154,7 +173,7 @@ impl Notifier {
         &self,
         post_id: i64,
         chat: &str,
-        html: &str,
+        post: &Post,
         shutdown: &Shutdown,
     ) -> Result<Delivered, NotifyError> {
         match self {
@@ -165,16 +184,17 @@ impl Notifier {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(post_id);
                 if first {
-                    println!("--- dry-run: would post to {chat} (post #{post_id}) ---\n{html}\n");
+                    println!(
+                        "--- dry-run: would post to {chat} (post #{post_id}) ---\n{}\n",
+                        post.html
+                    );
                 }
                 Ok(Delivered::Printed)
             }
-            Self::Telegram(t) => t.send(chat, html, shutdown).await,
+            Self::Telegram(t) => t.send(chat, post, shutdown).await,
         }
     }
-}
 
-impl Notifier {
     /// Replace the text of a sent message (to add "also at" links). "message is not modified"
     /// counts as done.
     pub async fn edit(
@@ -205,23 +225,86 @@ impl Notifier {
                 println!("--- dry-run: alert to {chat} ---\n{text}\n");
                 Ok(())
             }
-            Self::Telegram(t) => t.send(chat, &escape_html(text), shutdown).await.map(|_| ()),
+            Self::Telegram(t) => {
+                let post = Post {
+                    html: escape_html(text),
+                    plain: text.to_owned(),
+                };
+                t.send(chat, &post, shutdown).await.map(|_| ())
+            }
         }
     }
 }
 
+/// How a request ended when it did not return.
+enum Interrupted {
+    Timeout,
+    Shutdown,
+}
+
 impl TelegramSender {
+    /// Run one Bot API request within the timeout; once shutdown is asked for, give it at most
+    /// [`SHUTDOWN_GRACE`] more.
+    async fn bounded<T>(
+        &self,
+        request: impl std::future::Future<Output = T>,
+        shutdown: &Shutdown,
+    ) -> Result<T, Interrupted> {
+        let request = tokio::time::timeout(self.timeout, request);
+        tokio::pin!(request);
+        tokio::select! {
+            r = &mut request => return r.map_err(|_| Interrupted::Timeout),
+            () = shutdown.wait() => {}
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, request).await {
+            Ok(r) => r.map_err(|_| Interrupted::Timeout),
+            Err(_) => Err(Interrupted::Shutdown),
+        }
+    }
+
+    fn interrupted(&self, what: &str, i: Interrupted) -> NotifyError {
+        NotifyError::Uncertain(match i {
+            Interrupted::Timeout => format!(
+                "{what}: no answer from Telegram within {} s (timeout); Telegram may have it",
+                self.timeout.as_secs()
+            ),
+            Interrupted::Shutdown => {
+                format!(
+                    "{what}: shutdown while waiting for Telegram's answer; Telegram may have it"
+                )
+            }
+        })
+    }
+
+    /// Sort a failed request: an answer with an error, or no answer.
+    fn failure(&self, what: &str, e: &RequestError) -> NotifyError {
+        let text = format!(
+            "{what} failed: {}",
+            self.token.redact(&crate::errors::chain(e))
+        );
+        match e {
+            // The connection was refused or never made: the request cannot have arrived.
+            RequestError::Network(n) if n.is_connect() || n.is_builder() => {
+                NotifyError::Failed(text)
+            }
+            RequestError::Network(_) | RequestError::Io(_) => NotifyError::Uncertain(text),
+            _ => NotifyError::Failed(text),
+        }
+    }
+
     async fn send(
         &self,
         chat: &str,
-        html: &str,
+        post: &Post,
         shutdown: &Shutdown,
     ) -> Result<Delivered, NotifyError> {
-        // Fallbacks: plain text when Telegram cannot parse our HTML; plain text cut to
+        // Fallbacks: the plain text when Telegram cannot parse our HTML; the plain text cut to
         // SHORT_PLAIN UTF-16 units when it says the message is too long.
         let mut plain = false;
         let mut short = false;
         let mut rounds = 0;
+        let mut migrations = 0;
+        let what = format!("sending to chat {chat}");
         loop {
             self.per_second.until_ready().await;
             self.per_minute.until_ready().await;
@@ -229,24 +312,22 @@ impl TelegramSender {
             let request = async {
                 if plain {
                     let text = if short {
-                        short_plain(html)
+                        short_plain(&post.plain)
                     } else {
-                        html_to_plain(html)
+                        post.plain.clone()
                     };
                     self.bot.send_message(recipient, text).await
                 } else {
                     self.bot
-                        .send_message(recipient, html)
+                        .send_message(recipient, post.html.as_str())
                         .parse_mode(ParseMode::Html)
                         .await
                 }
             };
-            let Ok(result) = tokio::time::timeout(self.timeout, request).await else {
-                return Err(NotifyError::Retry(format!(
-                    "sending to chat {chat} failed: no answer from Telegram within {} s (timeout)",
-                    self.timeout.as_secs()
-                )));
-            };
+            let result = self
+                .bounded(request, shutdown)
+                .await
+                .map_err(|i| self.interrupted(&what, i))?;
             match result {
                 Ok(msg) => {
                     return Ok(Delivered::Sent {
@@ -257,8 +338,8 @@ impl TelegramSender {
                     rounds += 1;
                     let wait = secs.duration();
                     if rounds > MAX_RETRY_AFTER_ROUNDS {
-                        return Err(NotifyError::Retry(format!(
-                            "Telegram rate limit (429) {rounds} times in a row; last retry_after {} s",
+                        return Err(NotifyError::Failed(format!(
+                            "{what}: Telegram rate limit (429) {rounds} times in a row; last retry_after {} s",
                             wait.as_secs()
                         )));
                     }
@@ -268,12 +349,19 @@ impl TelegramSender {
                         "Telegram rate limit (429): waiting as told"
                     );
                     if !shutdown.sleep(wait).await {
-                        return Err(NotifyError::Retry(
-                            "shutdown while waiting out a Telegram rate limit".into(),
-                        ));
+                        return Err(NotifyError::Failed(format!(
+                            "{what}: shutdown while waiting out a Telegram rate limit"
+                        )));
                     }
                 }
                 Err(RequestError::MigrateToChatId(new_id)) => {
+                    migrations += 1;
+                    if migrations > MAX_MIGRATIONS {
+                        return Err(NotifyError::Failed(format!(
+                            "{what}: Telegram says the chat moved {migrations} times in a row (last to {}); set telegram.channel to the new id",
+                            new_id.0
+                        )));
+                    }
                     tracing::warn!(
                         chat,
                         new_chat_id = new_id.0,
@@ -302,12 +390,7 @@ impl TelegramSender {
                         self.token.redact(&api.to_string())
                     )));
                 }
-                Err(e) => {
-                    return Err(NotifyError::Retry(format!(
-                        "sending to chat {chat} failed: {}",
-                        self.token.redact(&error_chain(&e))
-                    )));
-                }
+                Err(e) => return Err(self.failure(&what, &e)),
             }
         }
     }
@@ -319,16 +402,22 @@ impl TelegramSender {
         html: &str,
         shutdown: &Shutdown,
     ) -> Result<(), NotifyError> {
+        let what = format!("editing message {message_id} in chat {chat}");
         let id = i32::try_from(message_id)
-            .map_err(|_| NotifyError::Retry(format!("message id {message_id} out of range")))?;
+            .map_err(|_| NotifyError::Gone(format!("{what}: message id out of range")))?;
         for _ in 0..MAX_RETRY_AFTER_ROUNDS {
             self.per_second.until_ready().await;
             self.per_minute.until_ready().await;
+            let request = async {
+                self.bot
+                    .edit_message_text(self.recipient(chat), MessageId(id), html)
+                    .parse_mode(ParseMode::Html)
+                    .await
+            };
             let res = self
-                .bot
-                .edit_message_text(self.recipient(chat), MessageId(id), html)
-                .parse_mode(ParseMode::Html)
-                .await;
+                .bounded(request, shutdown)
+                .await
+                .map_err(|i| self.interrupted(&what, i))?;
             match res {
                 Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
                 Err(RequestError::RetryAfter(secs)) => {
@@ -336,16 +425,27 @@ impl TelegramSender {
                         break;
                     }
                 }
-                Err(e) => {
-                    return Err(NotifyError::Retry(format!(
-                        "editing message {message_id} in chat {chat} failed: {}",
-                        self.token.redact(&error_chain(&e))
+                Err(RequestError::Api(
+                    api @ (ApiError::MessageToEditNotFound
+                    | ApiError::MessageCantBeEdited
+                    | ApiError::MessageIdInvalid),
+                )) => {
+                    return Err(NotifyError::Gone(format!(
+                        "{what}: {}",
+                        self.token.redact(&api.to_string())
                     )));
                 }
+                Err(RequestError::Api(api)) if is_blocking(&api) => {
+                    return Err(NotifyError::Blocked(format!(
+                        "{what}: Telegram refused: {}",
+                        self.token.redact(&api.to_string())
+                    )));
+                }
+                Err(e) => return Err(self.failure(&what, &e)),
             }
         }
-        Err(NotifyError::Retry(format!(
-            "editing message {message_id} in chat {chat}: rate-limited, will retry"
+        Err(NotifyError::Failed(format!(
+            "{what}: rate-limited, will retry"
         )))
     }
 
@@ -384,80 +484,12 @@ fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
-
-/// Delay before retrying a post that failed `attempts` times: 1, 2, 4 … minutes, capped at 6 h,
-/// with ±10 % jitter so a backlog does not retry in lockstep.
-pub fn backoff(attempts: u32) -> Duration {
-    use std::hash::BuildHasher;
-    let base = 60u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(10));
-    let capped = base.min(6 * 3600);
-    let spread = capped / 5 + 1;
-    let jitter = std::collections::hash_map::RandomState::new().hash_one(attempts) % spread;
-    Duration::from_secs(capped - capped / 10 + jitter)
-}
-
-/// The plain-text fallback cut to [`SHORT_PLAIN`] UTF-16 units, keeping its last line (the
-/// link to the article) whole.
-fn short_plain(html: &str) -> String {
-    let plain = html_to_plain(html);
-    let (head, last) = plain.rsplit_once('\n').unwrap_or(("", plain.as_str()));
+/// The plain text cut to [`SHORT_PLAIN`] UTF-16 units, keeping its last line (the link to the
+/// article) whole.
+fn short_plain(plain: &str) -> String {
+    let (head, last) = plain.rsplit_once('\n').unwrap_or(("", plain));
     let budget = SHORT_PLAIN.saturating_sub(last.encode_utf16().count() + 1);
     format!("{}\n{last}", shorten_by(head, budget, char::len_utf16))
-}
-
-/// The text of a Telegram-HTML message without markup, for the "can't parse entities" fallback.
-/// A link keeps its target after its words (`पूरी खबर: https://…`), so the post still leads to
-/// the report.
-pub fn html_to_plain(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut tag: Option<String> = None;
-    let mut href: Option<String> = None;
-    for c in html.chars() {
-        match (&mut tag, c) {
-            (None, '<') => tag = Some(String::new()),
-            (Some(t), '>') => {
-                let t = std::mem::take(t);
-                tag = None;
-                if let Some(target) = link_target(&t) {
-                    href = Some(target);
-                } else if t.trim().eq_ignore_ascii_case("/a")
-                    && let Some(target) = href.take()
-                {
-                    out.push_str(": ");
-                    out.push_str(&target);
-                }
-            }
-            (Some(t), c) => t.push(c),
-            (None, c) => out.push(c),
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The `href` of an `<a …>` tag's inside (`a href="…"`), still HTML-escaped.
-fn link_target(tag: &str) -> Option<String> {
-    let rest = tag.strip_prefix("a ")?;
-    let start = rest.find("href=\"")? + "href=\"".len();
-    let value = rest.get(start..)?;
-    let end = value.find('"')?;
-    value.get(..end).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -474,21 +506,15 @@ mod tests {
     }
 
     #[test]
-    fn plain_fallback_strips_tags_and_unescapes() {
-        assert_eq!(
-            html_to_plain(
-                "<b>a &lt; b &amp; c</b>\n<a href=\"https://x.in/?a=1&amp;b=2\">पूरी खबर</a>"
-            ),
-            "a < b & c\nपूरी खबर: https://x.in/?a=1&b=2"
+    fn the_short_plain_text_keeps_the_link_line_whole() {
+        let link = "पूरी खबर: https://dprcg.gov.in/post/1652345678/a";
+        let long = format!("{}\n{link}", "निर्यात संवर्धन समिति की बैठक। ".repeat(400));
+        let short = short_plain(&long);
+        assert!(
+            short.encode_utf16().count() <= SHORT_PLAIN,
+            "{}",
+            short.len()
         );
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let b1 = backoff(1).as_secs();
-        let b3 = backoff(3).as_secs();
-        assert!((54..=72).contains(&b1), "{b1}");
-        assert!((216..=288).contains(&b3), "{b3}");
-        assert!(backoff(30).as_secs() <= 6 * 3600 + 6 * 3600 / 5);
+        assert!(short.ends_with(&format!("\n{link}")), "{short}");
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tracing::{info, warn};
 
-use crate::pipeline::App;
+use crate::app::App;
 use crate::shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]

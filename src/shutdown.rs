@@ -12,6 +12,8 @@ use tokio::sync::watch;
 #[derive(Clone, Debug)]
 pub struct Shutdown {
     rx: watch::Receiver<bool>,
+    /// For [`Shutdown::never`]: the sender, kept so it is never dropped.
+    _keep: Option<std::sync::Arc<watch::Sender<bool>>>,
 }
 
 /// Sending side: `trigger()` asks everything to stop.
@@ -23,7 +25,7 @@ pub struct Trigger {
 /// A connected pair.
 pub fn channel() -> (Trigger, Shutdown) {
     let (tx, rx) = watch::channel(false);
-    (Trigger { tx }, Shutdown { rx })
+    (Trigger { tx }, Shutdown { rx, _keep: None })
 }
 
 impl Trigger {
@@ -33,6 +35,15 @@ impl Trigger {
 }
 
 impl Shutdown {
+    /// A shutdown that never comes (one-shot commands such as `check`, and tests).
+    pub fn never() -> Self {
+        let (tx, rx) = watch::channel(false);
+        Self {
+            rx,
+            _keep: Some(std::sync::Arc::new(tx)),
+        }
+    }
+
     pub fn is_triggered(&self) -> bool {
         *self.rx.borrow()
     }
@@ -51,6 +62,34 @@ impl Shutdown {
             () = self.wait() => false,
         }
     }
+}
+
+/// How long a shutdown may take before the process exits anyway (Docker kills at 10 s).
+pub const DEADLINE: Duration = Duration::from_millis(7_500);
+
+/// Handle OS signals for a command that can stop gracefully: the first SIGINT/SIGTERM triggers
+/// shutdown; a second one exits at once; so does a shutdown that takes longer than [`DEADLINE`].
+/// Exiting early is safe: every database write is one transaction, and a post whose send was cut
+/// off is retried at the next start.
+pub fn handle_signals(trigger: Trigger) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        os_signal().await;
+        tracing::info!("shutdown requested (a second Ctrl-C or SIGTERM exits at once)");
+        trigger.trigger();
+        tokio::select! {
+            () = os_signal() => {
+                tracing::warn!("second signal: exiting now; the outbox is intact");
+                std::process::exit(130);
+            }
+            () = tokio::time::sleep(DEADLINE) => {
+                tracing::error!(
+                    "shutdown is taking longer than {} s; exiting now (the outbox is intact, and a post cut off mid-send is retried at the next start)",
+                    DEADLINE.as_secs_f32()
+                );
+                std::process::exit(0);
+            }
+        }
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).

@@ -88,6 +88,25 @@ impl PartialDate {
         }
     }
 
+    /// The last day this date can stand for: the day itself, the month's last day when only month
+    /// and year are known, 31 December when only the year is. `None` without a year, or when the
+    /// parts make no date.
+    pub fn latest_day(&self) -> Option<NaiveDate> {
+        let year = self.year?;
+        let month = self.month.unwrap_or(12);
+        match self.day {
+            Some(day) => NaiveDate::from_ymd_opt(year, month, day),
+            None => {
+                let first_of_next = if month >= 12 {
+                    NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(year, month + 1, 1)
+                };
+                first_of_next?.pred_opt()
+            }
+        }
+    }
+
     /// Fill a missing year from a reference (publish) date: the latest year such that the
     /// dateline is not after the reference by more than a month (a "28 दिसंबर" note published on
     /// 2 January belongs to the previous year).
@@ -337,6 +356,35 @@ mod tests {
             month: Some(m),
             day: d,
         })
+    }
+
+    #[test]
+    fn the_latest_day_a_partial_date_stands_for() {
+        let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(
+            pd(Some(2022), 5, None).unwrap().latest_day(),
+            ymd(2022, 5, 31)
+        );
+        assert_eq!(
+            pd(Some(2024), 2, None).unwrap().latest_day(),
+            ymd(2024, 2, 29)
+        );
+        assert_eq!(
+            pd(Some(2022), 12, None).unwrap().latest_day(),
+            ymd(2022, 12, 31)
+        );
+        assert_eq!(
+            pd(Some(2022), 2, Some(21)).unwrap().latest_day(),
+            ymd(2022, 2, 21)
+        );
+        assert_eq!(pd(None, 2, Some(21)).unwrap().latest_day(), None);
+        assert_eq!(pd(Some(2022), 2, Some(30)).unwrap().latest_day(), None);
+        let year_only = PartialDate {
+            year: Some(i32::MAX),
+            month: None,
+            day: None,
+        };
+        assert_eq!(year_only.latest_day(), None, "no overflow panic");
     }
 
     fn check(body: &str, place: &str, date: Option<PartialDate>, rest_starts: &str) {

@@ -154,7 +154,9 @@ pub fn parse_feed(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, EntriesError> 
     let feed = parser.parse(bytes).map_err(|e| feed_error(&e, bytes))?;
     let mut out = Vec::with_capacity(feed.entries.len());
     for entry in feed.entries {
-        let Some(url) = entry_link(&entry.links, base) else {
+        // RSS 2.0: a `<guid>` is a permalink unless it says isPermaLink="false"; an item may carry
+        // its address only there.
+        let Some(url) = entry_link(&entry.links, base).or_else(|| guid_link(&entry.id)) else {
             continue;
         };
         let title = entry
@@ -187,6 +189,14 @@ fn entry_link(links: &[feed_rs::model::Link], base: &Url) -> Option<Url> {
         .into_iter()
         .chain(links.iter())
         .find_map(|l| canonical::resolve(base, &l.href))
+}
+
+/// An entry id that is itself an absolute http(s) URL (an RSS permalink guid).
+fn guid_link(id: &str) -> Option<Url> {
+    Url::parse(id.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(|u| canonical::canonicalize(&u))
 }
 
 /// The body from a feed's content element, if it is a real article.
@@ -566,12 +576,20 @@ fn wp_local_date(s: &str) -> Option<NaiveDate> {
         .map(|d| d.date())
 }
 
-/// The URL of page `page` (1-based; 0 is taken as 1) of a WordPress search for `term`:
-/// `{root}/wp-json/wp/v2/posts?search=<term>&after=<YYYY-MM-DDT00:00:00>&per_page=100&page=N`.
-/// `root` is the site root (a sub-directory install such as `https://x.in/news/` works; its query
-/// and fragment are dropped); the term is form-urlencoded (UTF-8 percent-encoded, space as `+`,
-/// which WordPress decodes); `after` is omitted when `None`.
-pub fn wp_search_url(root: &Url, term: &str, after: Option<NaiveDate>, page: u32) -> Url {
+/// The URL of page `page` (1-based; 0 is taken as 1) of a WordPress search for `term`,
+/// `per_page` posts a page (1–100):
+/// `{root}/wp-json/wp/v2/posts?search=<term>&after=<YYYY-MM-DDT00:00:00>&per_page=N&page=N&_fields=…`.
+/// Only the fields read are asked for (`_fields=id,link,title,content,date,date_gmt`). `root` is the
+/// site root (a sub-directory install such as `https://x.in/news/` works; its query and fragment
+/// are dropped); the term is form-urlencoded (UTF-8 percent-encoded, space as `+`, which
+/// WordPress decodes); `after` is omitted when `None`.
+pub fn wp_search_url(
+    root: &Url,
+    term: &str,
+    after: Option<NaiveDate>,
+    page: u32,
+    per_page: u32,
+) -> Url {
     let mut url = root.clone();
     url.set_fragment(None);
     url.set_query(None);
@@ -583,8 +601,9 @@ pub fn wp_search_url(root: &Url, term: &str, after: Option<NaiveDate>, page: u32
         if let Some(d) = after {
             q.append_pair("after", &format!("{}T00:00:00", d.format("%Y-%m-%d")));
         }
-        q.append_pair("per_page", "100");
+        q.append_pair("per_page", &per_page.clamp(1, 100).to_string());
         q.append_pair("page", &page.max(1).to_string());
+        q.append_pair("_fields", "id,link,title,content,date,date_gmt");
     }
     url
 }
@@ -897,6 +916,23 @@ mod tests {
         assert_eq!(e.body, None);
     }
 
+    #[test]
+    fn an_rss_item_whose_only_address_is_its_permalink_guid_is_kept() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title>
+<item><title>निर्यात संवर्धन समिति की बैठक</title>
+<guid isPermaLink="true">https://cgsandesh.example/2022/05/183095/?utm_source=rss</guid></item>
+<item><title>बिना पते</title><guid isPermaLink="false">post-183096</guid></item>
+</channel></rss>"#;
+        let base = Url::parse("https://cgsandesh.example/feed/").unwrap();
+        let entries = parse_feed(xml.as_bytes(), &base).unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(
+            entries[0].url.as_str(),
+            "https://cgsandesh.example/2022/05/183095/"
+        );
+    }
+
     // ----- Atom / JSON Feed ------------------------------------------------------------------
 
     /// Corpus row 10 (Bilaspur export-hub workshop), first paragraph: a real article body.
@@ -1176,10 +1212,10 @@ mod tests {
     fn wp_search_url_hindi_term() {
         let d = date("2024-03-01");
         for root in ["https://cgsandesh.example", "https://cgsandesh.example/"] {
-            let u = wp_search_url(&Url::parse(root).unwrap(), "निर्यात", Some(d), 2);
+            let u = wp_search_url(&Url::parse(root).unwrap(), "निर्यात", Some(d), 2, 100);
             assert_eq!(
                 u.as_str(),
-                "https://cgsandesh.example/wp-json/wp/v2/posts?search=%E0%A4%A8%E0%A4%BF%E0%A4%B0%E0%A5%8D%E0%A4%AF%E0%A4%BE%E0%A4%A4&after=2024-03-01T00%3A00%3A00&per_page=100&page=2"
+                "https://cgsandesh.example/wp-json/wp/v2/posts?search=%E0%A4%A8%E0%A4%BF%E0%A4%B0%E0%A5%8D%E0%A4%AF%E0%A4%BE%E0%A4%A4&after=2024-03-01T00%3A00%3A00&per_page=100&page=2&_fields=id%2Clink%2Ctitle%2Ccontent%2Cdate%2Cdate_gmt"
             );
             let pairs: Vec<(String, String)> = u.query_pairs().into_owned().collect();
             assert_eq!(pairs[0], ("search".into(), "निर्यात".into()));
@@ -1190,10 +1226,11 @@ mod tests {
             "export promotion & more",
             None,
             1,
+            25,
         );
         assert_eq!(
             u.as_str(),
-            "https://x.example/news/wp-json/wp/v2/posts?search=export+promotion+%26+more&per_page=100&page=1"
+            "https://x.example/news/wp-json/wp/v2/posts?search=export+promotion+%26+more&per_page=25&page=1&_fields=id%2Clink%2Ctitle%2Ccontent%2Cdate%2Cdate_gmt"
         );
     }
 

@@ -5,13 +5,16 @@
 //! and the post ([`dateline`], [`summary`], [`render`]). Each function takes text and returns
 //! owned values, so it is tested with fixture pages in milliseconds.
 
+pub mod article;
 pub mod canonical;
 pub mod dateline;
 pub mod decode;
 pub mod detect;
 pub mod districts;
+pub mod dom;
 pub mod entries;
 pub mod eval;
+pub mod http;
 pub mod krutidev;
 pub mod neardup;
 pub mod page;

@@ -6,6 +6,8 @@
 //! operator's selector includes them. Pure: `scraper::Html` is `!Send`, so nothing here is held
 //! across an `.await` by callers.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
@@ -53,11 +55,12 @@ pub enum ExtractError {
     NoBody(String),
 }
 
-/// Items of a listing page in document order, de-duplicated by canonical URL. An item whose own
-/// element is the link (`item = "a.news"`) works too.
-pub fn extract_list(html: &str, base: &Url, rules: &ListRules) -> Vec<ListItem> {
-    let doc = Html::parse_document(html);
+/// Items of a listing page in document order, de-duplicated by canonical URL (a set, so the cost
+/// stays linear in the number of links). An item whose own element is the link (`item = "a.news"`)
+/// works too.
+pub fn extract_list(doc: &Html, base: &Url, rules: &ListRules) -> Vec<ListItem> {
     let mut out: Vec<ListItem> = Vec::new();
+    let mut seen: HashSet<Url> = HashSet::new();
     for item in doc.select(&rules.item) {
         let link = item
             .select(&rules.link)
@@ -71,29 +74,49 @@ pub fn extract_list(html: &str, base: &Url, rules: &ListRules) -> Vec<ListItem> 
         else {
             continue;
         };
-        if out.iter().any(|i| i.url == url) {
+        if !seen.insert(url.clone()) {
             continue;
         }
         out.push(ListItem {
             url,
-            title: collapse_ws(&link.text().collect::<String>()),
+            title: inline_text(link),
         });
     }
     out
 }
 
 /// The next-page link of a paginated listing: the first `href` matched by `next`, resolved.
-pub fn next_page(html: &str, base: &Url, next: &Selector) -> Option<Url> {
-    let doc = Html::parse_document(html);
+pub fn next_page(doc: &Html, base: &Url, next: &Selector) -> Option<Url> {
     doc.select(next)
         .find_map(|a| a.value().attr("href"))
         .and_then(|h| canonical::resolve(base, h))
 }
 
+/// Where a page sends the browser instead of showing content: `<meta http-equiv="refresh"
+/// content="0; url=…">`, resolved against `base`.
+pub fn meta_refresh(doc: &Html, base: &Url) -> Option<Url> {
+    let sel = Selector::parse("meta[http-equiv]").ok()?;
+    doc.select(&sel)
+        .filter(|m| {
+            m.value()
+                .attr("http-equiv")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh"))
+        })
+        .find_map(|m| {
+            let content = m.value().attr("content")?;
+            let (_, target) = content.split_once(['=', ';'])?;
+            let target = target.trim();
+            let target = match target.split_once('=') {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("url") => v,
+                _ => target,
+            };
+            canonical::resolve(base, target.trim().trim_matches(['\'', '"']))
+        })
+}
+
 /// Apply the article selectors. The title falls back to `og:title`, then `<title>`; the body is the
 /// text of every element the body selector matches, in document order.
-pub fn extract_article(html: &str, rules: &ArticleRules) -> Result<ArticleContent, ExtractError> {
-    let doc = Html::parse_document(html);
+pub fn extract_article(doc: &Html, rules: &ArticleRules) -> Result<ArticleContent, ExtractError> {
     let body = doc
         .select(&rules.body)
         .map(element_text)
@@ -105,14 +128,12 @@ pub fn extract_article(html: &str, rules: &ArticleRules) -> Result<ArticleConten
     }
     let title = doc
         .select(&rules.title)
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
+        .map(inline_text)
         .find(|t| !t.is_empty())
-        .or_else(|| meta_content(&doc, r#"meta[property="og:title"]"#))
+        .or_else(|| meta_content(doc, r#"meta[property="og:title"]"#))
         .or_else(|| {
             let sel = Selector::parse("title").ok()?;
-            doc.select(&sel)
-                .next()
-                .map(|e| collapse_ws(&e.text().collect::<String>()))
+            doc.select(&sel).next().map(inline_text)
         })
         .unwrap_or_default();
     let published = rules.date.as_ref().and_then(|sel| {
@@ -120,7 +141,7 @@ pub fn extract_article(html: &str, rules: &ArticleRules) -> Result<ArticleConten
             ["content", "datetime"]
                 .iter()
                 .find_map(|a| e.value().attr(a).and_then(parse_iso_date))
-                .or_else(|| parse_iso_date(&e.text().collect::<String>()))
+                .or_else(|| parse_iso_date(&inline_text(e)))
         })
     });
     Ok(ArticleContent {
@@ -152,51 +173,89 @@ fn selector_text(sel: &Selector) -> String {
 }
 
 /// Visible text of an element: block elements start new lines, `script`/`style`/`form`/`noscript`/
-/// `iframe`/`button` are skipped, whitespace inside a line is collapsed.
+/// `iframe`/`button` are skipped, whitespace inside a line is collapsed. Walks with an explicit
+/// stack: a page nested 100,000 deep costs time, never the thread's stack.
 pub fn element_text(el: ElementRef<'_>) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
-    walk(el, &mut cur, &mut lines);
+    for step in walk(el) {
+        match step {
+            Step::Text(t) => cur.push_str(t),
+            Step::Break => flush(&mut cur, &mut lines),
+        }
+    }
     flush(&mut cur, &mut lines);
     lines.join("\n")
 }
 
-fn walk(el: ElementRef<'_>, cur: &mut String, lines: &mut Vec<String>) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => cur.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if matches!(
-                    name,
-                    "script"
-                        | "style"
-                        | "noscript"
-                        | "form"
-                        | "iframe"
-                        | "button"
-                        | "select"
-                        | "svg"
-                ) {
-                    continue;
-                }
-                let block = is_block(name);
-                if block {
-                    flush(cur, lines);
-                }
-                if name == "br" {
-                    flush(cur, lines);
-                }
-                if let Some(child_el) = ElementRef::wrap(child) {
-                    walk(child_el, cur, lines);
-                }
-                if block {
-                    flush(cur, lines);
-                }
-            }
-            _ => {}
+/// The text of an inline element (a title, a link) on one line, without script or style text.
+pub fn inline_text(el: ElementRef<'_>) -> String {
+    let mut s = String::new();
+    for step in walk(el) {
+        match step {
+            Step::Text(t) => s.push_str(t),
+            Step::Break => s.push(' '),
         }
     }
+    collapse_ws(&s)
+}
+
+/// What a depth-first walk over visible content yields.
+enum Step<'a> {
+    Text(&'a str),
+    /// A block boundary (or `<br>`): the text before and after belong to different lines.
+    Break,
+}
+
+/// Visible text and block boundaries under `el`, in document order, skipping invisible elements.
+fn walk(el: ElementRef<'_>) -> impl Iterator<Item = Step<'_>> {
+    use ego_tree::iter::Edge;
+    let mut skip_depth = 0usize;
+    el.traverse().skip(1).filter_map(move |edge| match edge {
+        Edge::Open(node) => match node.value() {
+            Node::Text(t) if skip_depth == 0 => Some(Step::Text(&t[..])),
+            Node::Element(e) => {
+                if skip_depth > 0 || is_invisible(e.name()) {
+                    skip_depth += 1;
+                    None
+                } else if is_block(e.name()) || e.name() == "br" {
+                    Some(Step::Break)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        },
+        Edge::Close(node) => match node.value() {
+            Node::Element(e) => {
+                if skip_depth > 0 {
+                    skip_depth -= 1;
+                    None
+                } else if is_block(e.name()) {
+                    Some(Step::Break)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        },
+    })
+}
+
+fn is_invisible(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "form"
+            | "iframe"
+            | "button"
+            | "select"
+            | "svg"
+            | "template"
+            | "head"
+    )
 }
 
 fn flush(cur: &mut String, lines: &mut Vec<String>) {
@@ -273,7 +332,7 @@ mod tests {
     #[test]
     fn listing_items_are_resolved_canonical_and_in_order() {
         let base = Url::parse("https://dprcg.gov.in/news/district-news").unwrap();
-        let items = extract_list(LISTING, &base, &rules());
+        let items = extract_list(&Html::parse_document(LISTING), &base, &rules());
         assert_eq!(items.len(), 2, "{items:?}");
         assert_eq!(
             items[0].url.as_str(),
@@ -293,16 +352,21 @@ mod tests {
         let base = Url::parse("https://dprcg.gov.in/news/district-news").unwrap();
         let sel = Selector::parse(".pager-next a").unwrap();
         assert_eq!(
-            next_page(html, &base, &sel).unwrap().as_str(),
+            next_page(&Html::parse_document(html), &base, &sel)
+                .unwrap()
+                .as_str(),
             "https://dprcg.gov.in/news/district-news?page=2"
         );
-        assert_eq!(next_page("<p>last page</p>", &base, &sel), None);
+        assert_eq!(
+            next_page(&Html::parse_document("<p>last page</p>"), &base, &sel),
+            None
+        );
     }
 
     #[test]
     fn menu_links_outside_items_are_ignored() {
         let base = Url::parse("https://dprcg.gov.in/").unwrap();
-        let items = extract_list(LISTING, &base, &rules());
+        let items = extract_list(&Html::parse_document(LISTING), &base, &rules());
         assert!(items.iter().all(|i| !i.url.as_str().contains("/post/9/")));
     }
 
@@ -324,7 +388,8 @@ mod tests {
 
     #[test]
     fn article_reads_only_the_configured_body() {
-        let a = extract_article(ARTICLE, &arules(".field-name-body")).unwrap();
+        let a =
+            extract_article(&Html::parse_document(ARTICLE), &arules(".field-name-body")).unwrap();
         assert_eq!(a.title, "दुर्ग : समिति की बैठक");
         assert_eq!(a.body, "पहला अनुच्छेद।\nदूसरा\nअनुच्छेद।");
         assert!(
@@ -339,11 +404,101 @@ mod tests {
     #[test]
     fn missing_body_is_an_error_and_title_falls_back_to_og() {
         assert!(matches!(
-            extract_article(ARTICLE, &arules(".nope")),
+            extract_article(&Html::parse_document(ARTICLE), &arules(".nope")),
             Err(ExtractError::NoBody(_))
         ));
         let mut r = arules(".field-name-body");
         r.title = Selector::parse("h1.nope").unwrap();
-        assert_eq!(extract_article(ARTICLE, &r).unwrap().title, "OG title");
+        assert_eq!(
+            extract_article(&Html::parse_document(ARTICLE), &r)
+                .unwrap()
+                .title,
+            "OG title"
+        );
+    }
+
+    #[test]
+    fn text_of_a_page_nested_100000_deep_does_not_overflow_the_stack() {
+        // Run on a thread with a small stack: a recursive walk would abort the process here.
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let doc = crate::core::dom::deep_document(100_000, "निर्यात संवर्धन");
+                let sel = Selector::parse("body").unwrap();
+                let body = doc.select(&sel).next().unwrap();
+                (element_text(body), inline_text(body))
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(text.0, "निर्यात संवर्धन");
+        assert_eq!(text.1, "निर्यात संवर्धन");
+    }
+
+    #[test]
+    fn script_and_style_never_leak_into_titles_or_link_texts() {
+        let html = r#"<html><head><title>Site</title></head><body>
+          <h1 class="page-title"><script>alert(1)</script><b>दुर्ग</b><style>x{}</style> : बैठक</h1>
+          <div class="field-name-body"><p>पाठ</p></div>
+          <div class="view-content"><div class="views-row"><h3><a href="/post/1/a"><script>alert(2)</script>खबर</a></h3></div></div>
+        </body></html>"#;
+        let doc = Html::parse_document(html);
+        let a = extract_article(&doc, &arules(".field-name-body")).unwrap();
+        assert_eq!(a.title, "दुर्ग : बैठक");
+        let base = Url::parse("https://dprcg.gov.in/").unwrap();
+        let items = extract_list(&doc, &base, &rules());
+        assert_eq!(items[0].title, "खबर");
+    }
+
+    #[test]
+    fn duplicate_links_are_dropped_in_linear_time() {
+        // Compare 5,000 links with 50,000: a linear check costs about 10x more, a pairwise scan
+        // 100x. The bound of 40x leaves room for a noisy machine and still fails a quadratic scan.
+        fn listing(n: usize) -> (Html, usize) {
+            let mut s = String::from("<div class=\"view-content\">");
+            for i in 0..n {
+                // Every tenth link twice: the duplicates must go.
+                for _ in 0..(1 + usize::from(i % 10 == 0)) {
+                    s.push_str(&format!(
+                        "<div class=\"views-row\"><h3><a href=\"/post/{i}/x\">{i}</a></h3></div>"
+                    ));
+                }
+            }
+            s.push_str("</div>");
+            (Html::parse_document(&s), n)
+        }
+        let base = Url::parse("https://dprcg.gov.in/").unwrap();
+        let time = |doc: &Html, n: usize| {
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..3 {
+                let t = std::time::Instant::now();
+                let items = extract_list(doc, &base, &rules());
+                best = best.min(t.elapsed());
+                assert_eq!(items.len(), n);
+            }
+            best
+        };
+        let (small, n_small) = listing(5_000);
+        let (large, n_large) = listing(50_000);
+        let t_small = time(&small, n_small);
+        let t_large = time(&large, n_large);
+        let ratio = t_large.as_secs_f64() / t_small.as_secs_f64().max(1e-6);
+        assert!(
+            ratio < 40.0,
+            "5,000 links: {t_small:?}, 50,000 links: {t_large:?} (x{ratio:.0}): not linear"
+        );
+    }
+
+    #[test]
+    fn a_meta_refresh_page_names_its_target() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta http-equiv="Refresh" content="0; URL='/hi/news'"></head><body></body></html>"#,
+        );
+        let base = Url::parse("https://dprcg.gov.in/news").unwrap();
+        assert_eq!(
+            meta_refresh(&doc, &base).unwrap().as_str(),
+            "https://dprcg.gov.in/hi/news"
+        );
+        assert_eq!(meta_refresh(&Html::parse_document(LISTING), &base), None);
     }
 }

@@ -57,13 +57,23 @@ fn size16(c: char) -> usize {
 }
 
 /// Collapse whitespace runs (titles and sentences are single-line in the message) and drop
-/// control characters.
+/// control characters and bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+/// which could make a post display something other than what it says.
 fn clean(s: &str) -> String {
     s.split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .map(|w| {
+            w.chars()
+                .filter(|c| !c.is_control() && !is_bidi_control(*c))
+                .collect::<String>()
+        })
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Bidirectional embedding, override and isolate controls.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A usable http(s) URL for a link, or `None`.
@@ -594,6 +604,18 @@ mod tests {
             district_hi: Some("दुर्ग"),
             summary: s,
             also_at: also,
+        }
+    }
+
+    #[test]
+    fn bidi_overrides_never_reach_a_post() {
+        let title = "दुर्ग : \u{202E}बैठक\u{202C} निर्यात \u{2066}समिति\u{2069}";
+        let body = "दुर्ग, मई 2022/ निर्यात संवर्धन समिति की बैठक \u{202D}आयोजित\u{202C} की गई।";
+        let s = summarize(title, body, None);
+        let v = view(title, "https://dprcg.gov.in/post/1/a", &s, &[]);
+        for out in [render_html(&v), render_plain(&v)] {
+            assert!(!out.chars().any(is_bidi_control), "{out:?}");
+            assert!(out.contains("बैठक"), "{out}");
         }
     }
 

@@ -87,6 +87,17 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining(c)
 }
 
+/// The last extended-grapheme-cluster boundary of `s` at or before byte `at`.
+fn floor_grapheme(s: &str, at: usize) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    s.grapheme_indices(true)
+        .map(|(i, _)| i)
+        .take_while(|&i| i <= at)
+        .last()
+        .unwrap_or(0)
+        .max(if at >= s.len() { s.len() } else { 0 })
+}
+
 /// Shorten `s` to at most `max` chars (counting the appended "…"), at a word boundary.
 pub fn shorten_words(s: &str, max: usize) -> String {
     shorten_by(s, max, |_| 1)
@@ -122,6 +133,7 @@ pub fn shorten_by(s: &str, max: usize, size: impl Fn(char) -> usize) -> String {
         // one long word: cut at the last cluster boundary that fits
         cut = head.len();
         loop {
+            cut = floor_grapheme(s, cut);
             let after = s[cut..].chars().next();
             let before = s[..cut].chars().next_back();
             let ok = !after.is_some_and(is_combining) && !before.is_some_and(is_joiner);
@@ -130,6 +142,9 @@ pub fn shorten_by(s: &str, max: usize, size: impl Fn(char) -> usize) -> String {
             }
             cut -= before.map_or(1, char::len_utf8);
         }
+    } else {
+        // Never inside a user-perceived character (a ZWJ emoji sequence, a flag, a conjunct).
+        cut = floor_grapheme(s, cut);
     }
     let kept = head[..cut].trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—|/".contains(c));
     if kept.is_empty() {
@@ -902,6 +917,25 @@ pub(crate) mod tests {
     pub(crate) fn seed() -> (String, String) {
         let lines: Vec<&str> = SEED.lines().collect();
         (lines[2].to_string(), lines[3..].join("\n"))
+    }
+
+    #[test]
+    fn shortening_never_splits_a_zwj_emoji_sequence() {
+        use unicode_segmentation::UnicodeSegmentation;
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let title = format!("निर्यात{family}{family}बैठक {family} समिति");
+        let clusters: Vec<&str> = title.graphemes(true).collect();
+        for max in 1..title.chars().count() + 2 {
+            let short = shorten_words(&title, max);
+            let body = short.trim_end_matches('…');
+            // What is kept is a sequence of whole clusters of the original.
+            let kept: Vec<&str> = body.graphemes(true).collect();
+            assert!(
+                kept.iter().zip(&clusters).all(|(a, b)| a == b),
+                "max {max}: {short:?}"
+            );
+            assert!(!body.ends_with('\u{200d}'), "max {max}: {short:?}");
+        }
     }
 
     #[test]

@@ -257,7 +257,28 @@ fn db_backup_copies_the_database_and_a_corrupt_database_is_named() {
         ),
     )
     .unwrap();
+    // Nothing to back up yet: said so.
     let backup = dir.path().join("backup.sqlite3");
+    let out = niryat()
+        .args(["db", "backup"])
+        .arg(&backup)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not exist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = niryat()
+        .arg("once")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
     let out = niryat()
         .args(["db", "backup"])
         .arg(&backup)

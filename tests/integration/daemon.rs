@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use niryat::app::App;
 use niryat::config::Settings;
 use niryat::notify::BotToken;
-use niryat::pipeline::App;
 use niryat::{schedule, shutdown};
 
 use crate::helpers::*;

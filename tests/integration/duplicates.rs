@@ -15,6 +15,7 @@ fn wp_listing(paths: &[&str]) -> Vec<u8> {
 const WP_SOURCE: &str = r#"
 [[sources]]
 id = "wp-portal"
+max_age = "36500d"
 kind = "html"
 url = "{site}/category/chhattisgarh/"
 [sources.list]

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use niryat::app::{App, PassReport};
 use niryat::config::Settings;
 use niryat::notify::BotToken;
-use niryat::pipeline::{App, PassReport};
 use niryat::shutdown::{self, Trigger};
 use niryat::store::Store;
 use serde_json::{Value, json};
@@ -238,6 +238,7 @@ respect_robots_txt = true
 
 [[sources]]
 id = "dpr-district-news"
+max_age = "36500d"
 kind = "html"
 url = "{site}/news/district-news"
 backfill = {backfill}

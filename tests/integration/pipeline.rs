@@ -129,6 +129,7 @@ async fn a_source_answering_500_does_not_stop_the_others() {
     let extra = r#"
 [[sources]]
 id = "broken-portal"
+max_age = "36500d"
 kind = "html"
 url = "{site}/news"
 [sources.list]

@@ -15,6 +15,7 @@ async fn robots_txt_is_honoured_and_a_source_can_override_it() {
     let extra = r#"
 [[sources]]
 id = "overrides-robots"
+max_age = "36500d"
 kind = "html"
 url = "{site}/private/news"
 respect_robots_txt = false

@@ -13,6 +13,7 @@ fn listing(paths: &[&str]) -> Vec<u8> {
 const LEGACY_SOURCE: &str = r#"
 [[sources]]
 id = "legacy-portal"
+max_age = "36500d"
 kind = "html"
 url = "{site}/legacy/news"
 backfill = 10
@@ -84,6 +85,7 @@ async fn a_paginated_listing_is_followed_up_to_max_pages() {
     let extra = r#"
 [[sources]]
 id = "paged"
+max_age = "36500d"
 kind = "html"
 url = "{site}/paged/news"
 [sources.list]
@@ -126,6 +128,7 @@ async fn backfill_walks_dated_listings_back_and_posts_only_when_asked() {
     let extra = r#"
 [[sources]]
 id = "dated"
+max_age = "36500d"
 kind = "html"
 url = "{site}/date-wise-news/{date:%Y-%m-%d}"
 days = 1
@@ -212,6 +215,7 @@ async fn a_source_can_fetch_through_its_own_proxy() {
     let extra = r#"
 [[sources]]
 id = "via-proxy"
+max_age = "36500d"
 kind = "html"
 url = "http://district.invalid/news/district-news"
 proxy = "{site}"
