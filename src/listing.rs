@@ -196,7 +196,6 @@ impl Engine {
         let internal_links = self.source_is_internal(src).await;
         let mut listing = Listing::default();
         let mut visited: HashSet<Url> = HashSet::new();
-        let mut pages_read = 0usize;
         let mut first_error: Option<SourceError> = None;
         let mut refresh: Option<Url> = None;
         for start in starts {
@@ -231,7 +230,6 @@ impl Engine {
                     listing.validators = fetched.validators.clone();
                 }
                 pages += 1;
-                pages_read += 1;
                 let (text, base) = (fetched.text, fetched.url);
                 let (rules, next_sel) = (rules.clone(), next_sel.cloned());
                 let read = tokio::task::spawn_blocking(move || {
@@ -276,14 +274,12 @@ impl Engine {
                 url = page.next;
             }
         }
-        if pages_read == 0 {
-            // Nothing was read at all: the source failed.
-            return Err(first_error.unwrap_or_else(|| SourceError::EmptyListing {
-                id: src.id.clone(),
-                url: src.url.to_string(),
-            }));
-        }
         if listing.entries.is_empty() {
+            // Nothing usable was read: the source failed, with the first page's reason if a
+            // page failed.
+            if let Some(e) = first_error {
+                return Err(e);
+            }
             return Err(match refresh {
                 Some(target) => SourceError::Redirected {
                     id: src.id.clone(),

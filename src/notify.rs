@@ -466,6 +466,16 @@ impl TelegramSender {
 }
 
 fn is_blocking(e: &ApiError) -> bool {
+    if let ApiError::Unknown(text) = e {
+        // Refusals teloxide has no variant for, e.g. "Forbidden: bot is not a member of the
+        // channel chat", "Bad Request: need administrator rights in the channel chat",
+        // "Bad Request: not enough rights to send text messages to the chat".
+        let t = text.to_ascii_lowercase();
+        return t.starts_with("forbidden:")
+            || t.contains("rights to send")
+            || t.contains("administrator rights")
+            || t.contains("chat_write_forbidden");
+    }
     matches!(
         e,
         ApiError::ChatNotFound

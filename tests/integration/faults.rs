@@ -369,22 +369,6 @@ async fn an_empty_listing_is_a_layout_change_and_takes_no_baseline() {
 // ---------------------------------------------------------------------------------------------
 // Damaged pages that still carry usable items.
 
-/// A DPR-style listing of `(path, title)` rows, newest first.
-fn listing_html(rows: &[(String, String)]) -> String {
-    let mut s = String::from(
-        "<!DOCTYPE html><html lang=\"hi\"><head><meta charset=\"utf-8\"><title>जिला समाचार</title></head>\
-         <body><div class=\"view view-district-news\"><div class=\"view-content\">\n",
-    );
-    for (path, title) in rows {
-        s.push_str(&format!(
-            "<div class=\"views-row\"><div class=\"views-field views-field-title\"><h3 class=\"news-title\"><a href=\"{path}\">{title}</a></h3></div>\
-             <div class=\"views-field views-field-created\"><span class=\"date-display-single\">12/05/2022</span></div></div>\n"
-        ));
-    }
-    s.push_str("</div></div></body></html>\n");
-    s
-}
-
 /// Serve the positive DPR articles again under `/{prefix}/post/<id>/report`; returns `(path, title)`.
 fn serve_copies(
     site: &Site,

@@ -39,20 +39,36 @@ pub enum Page {
     Cached(String, Vec<u8>),
 }
 
-/// The fake news site: a path → page map the test can change between passes.
+/// The fake news site: a path → page map the test can change between passes. It remembers when
+/// each path was asked for.
 #[derive(Clone, Default)]
 pub struct Site {
     pages: Arc<Mutex<HashMap<String, Page>>>,
+    asked: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
 }
 
 impl Site {
     pub fn set(&self, path: &str, page: Page) {
         self.pages.lock().unwrap().insert(path.to_owned(), page);
     }
+
+    /// When `path` was first asked for.
+    pub fn first_asked(&self, path: &str) -> Option<std::time::Instant> {
+        self.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, t)| *t)
+    }
 }
 
 impl Respond for Site {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((req.url.path().to_owned(), std::time::Instant::now()));
         let path = match req.url.query() {
             Some(q) => format!("{}?{q}", req.url.path()),
             None => req.url.path().to_owned(),
@@ -95,16 +111,37 @@ impl Respond for Site {
 }
 
 /// The fake Telegram Bot API: answers sendMessage with a new message_id, or with scripted
-/// responses queued by the test (a 429, a 403 …).
+/// responses queued by the test (a 429, a 403 …), optionally for one method only; a chat can be
+/// made to refuse every request.
 #[derive(Clone, Default)]
 pub struct Telegram {
     next_id: Arc<AtomicI64>,
-    scripted: Arc<Mutex<VecDeque<ResponseTemplate>>>,
+    /// `(method, response)`: `None` answers the next request of any method.
+    scripted: Arc<Mutex<VecDeque<(Option<String>, ResponseTemplate)>>>,
+    refused: Arc<Mutex<HashMap<String, ResponseTemplate>>>,
 }
 
 impl Telegram {
     pub fn push(&self, t: ResponseTemplate) {
-        self.scripted.lock().unwrap().push_back(t);
+        self.scripted.lock().unwrap().push_back((None, t));
+    }
+
+    /// Answer the next request of `method` (e.g. "editmessagetext") with `t`.
+    pub fn push_for(&self, method: &str, t: ResponseTemplate) {
+        self.scripted
+            .lock()
+            .unwrap()
+            .push_back((Some(method.to_ascii_lowercase()), t));
+    }
+
+    /// Answer every request to `chat` (its `chat_id`) with `t`.
+    pub fn refuse_chat(&self, chat: &str, t: ResponseTemplate) {
+        self.refused.lock().unwrap().insert(chat.to_owned(), t);
+    }
+
+    /// Stop refusing `chat`.
+    pub fn allow_chat(&self, chat: &str) {
+        self.refused.lock().unwrap().remove(chat);
     }
 }
 
@@ -118,10 +155,30 @@ pub fn tg_error(code: u16, description: &str, parameters: Option<Value>) -> Resp
 
 impl Respond for Telegram {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        if let Some(t) = self.scripted.lock().unwrap().pop_front() {
-            return t;
-        }
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let method = req
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let chat = match &body["chat_id"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if let Some(t) = self.refused.lock().unwrap().get(&chat) {
+            return t.clone();
+        }
+        {
+            let mut scripted = self.scripted.lock().unwrap();
+            let pos = scripted
+                .iter()
+                .position(|(m, _)| m.as_deref().is_none_or(|m| m == method));
+            if let Some(t) = pos.and_then(|i| scripted.remove(i)) {
+                return t.1;
+            }
+        }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
         ResponseTemplate::new(200).set_body_json(json!({
             "ok": true,
@@ -269,11 +326,32 @@ impl TestApp {
     /// Simulate a restart: drop the app (releasing the database lock) and build a new one from
     /// the same config file and database.
     pub fn restart(&mut self) {
+        self.restart_with(true);
+    }
+
+    /// A restart with the token set (`true`) or in dry-run.
+    pub fn restart_with(&mut self, token: bool) {
         self.app = None;
         let (trigger, stop) = shutdown::channel();
         self.trigger = trigger;
         let settings = Settings::load(&self.config_path).unwrap();
-        self.app = Some(App::build(settings, Some(BotToken::new(TOKEN)), stop).unwrap());
+        let token = token.then(|| BotToken::new(TOKEN));
+        self.app = Some(App::build(settings, token, stop).unwrap());
+    }
+
+    /// Rewrite the config file (takes effect at the next restart).
+    pub fn edit_config(&self, f: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(&self.config_path).unwrap();
+        std::fs::write(&self.config_path, f(text)).unwrap();
+    }
+
+    /// Release the database for a child process.
+    pub fn release(&mut self) {
+        self.app = None;
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("niryat.sqlite3")
     }
 
     /// The common opening: a first pass over DPR listing 1 (the baseline), then listing 2 is
@@ -357,4 +435,156 @@ pub fn dpr_article(id: &str) -> Value {
                 .starts_with(&format!("/post/{id}/"))
         })
         .unwrap_or_else(|| panic!("no DPR fixture {id}"))
+}
+
+/// Run the real binary as a child (`niryat ARGS --config CONFIG`), with the fake token or in
+/// dry-run; stderr goes to `log` (appended) so a test can read it afterwards.
+pub fn spawn_niryat(args: &[&str], config: &Path, token: bool, log: &Path) -> std::process::Child {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let stdout = stderr.try_clone().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_niryat"));
+    cmd.args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("NIRYAT_CONFIG")
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    if token {
+        cmd.env("TELEGRAM_BOT_TOKEN", TOKEN);
+    } else {
+        cmd.env_remove("TELEGRAM_BOT_TOKEN");
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Send a signal to a child.
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{sig}");
+}
+
+/// Wait for a child without blocking the runtime that serves the fakes; panics after `limit`.
+pub async fn wait_exit(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("niryat did not exit within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Poll `cond` until it holds; panics with `what` after `limit`. Tests wait on events, not sleeps.
+pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !cond().await {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A read-only query on a database another process (or the app) is using.
+pub fn query_db<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Option<T> {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .ok()?
+        .query_row(sql, [], |r| r.get(0))
+        .ok()
+}
+
+/// How many requests of a Bot API method (e.g. "sendmessage") the fake Telegram received.
+pub async fn tg_requests(t: &TestApp, method: &str) -> Vec<Value> {
+    t.tg_server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| {
+            r.url
+                .path()
+                .to_ascii_lowercase()
+                .ends_with(&format!("/{method}"))
+        })
+        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// A DPR-style listing of `(path, title)` rows, newest first.
+pub fn listing_html(rows: &[(String, String)]) -> String {
+    let mut s = String::from(
+        "<!DOCTYPE html><html lang=\"hi\"><head><meta charset=\"utf-8\"><title>जिला समाचार</title></head>\
+         <body><nav><a href=\"/\">मुख्य पृष्ठ</a><a href=\"/news\">समाचार</a></nav>\
+         <div class=\"view view-district-news\"><div class=\"view-content\">\n",
+    );
+    for (path, title) in rows {
+        s.push_str(&format!(
+            "<div class=\"views-row\"><div class=\"views-field views-field-title\"><h3 class=\"news-title\"><a href=\"{path}\">{}</a></h3></div>\
+             <div class=\"views-field views-field-created\"><span class=\"date-display-single\">12/05/2022</span></div></div>\n",
+            niryat::core::render::escape_html(title)
+        ));
+    }
+    s.push_str("</div></div></body></html>\n");
+    s
+}
+
+/// A DPR-style article page: title, body paragraphs, an optional ISO date, and real-site chrome
+/// (a menu, a sidebar of export headlines, a comment form).
+pub fn article_html(title: &str, body: &str, date: Option<&str>) -> String {
+    let esc = niryat::core::render::escape_html;
+    let paras: String = body
+        .split('\n')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", esc(p)))
+        .collect();
+    let date = date
+        .map(|d| {
+            format!("<span class=\"date-display-single\" content=\"{d}T10:00:00+05:30\">{d}</span>")
+        })
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html><html lang=\"hi\"><head><meta charset=\"utf-8\"><title>{t}</title></head><body>\
+         <nav><a href=\"/\">मुख्य पृष्ठ</a><a href=\"/news\">समाचार</a></nav><h1 class=\"page-title\">{t}</h1>{date}\
+         <div class=\"field-name-body\"><div class=\"field-item\">{paras}</div></div>\
+         <aside><h2>ताज़ा खबरें</h2><a href=\"/x\">जिला निर्यात संवर्धन समिति की बैठक संपन्न</a></aside>\
+         <form id=\"comment-form\"><h3>अपनी टिप्पणी दें</h3><textarea></textarea></form></body></html>",
+        t = esc(title)
+    )
+}
+
+/// The Chhattisgarh positives of the synthetic corpus: distinct notes (near-duplicate detection
+/// keeps them apart), as `(title, text)`.
+pub fn distinct_positives() -> Vec<(String, String)> {
+    let corpus = String::from_utf8(fixture("corpus/synthetic.jsonl")).unwrap();
+    corpus
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["label"] == "positive" && r["state"] == "Chhattisgarh")
+        .map(|r| {
+            (
+                r["title"].as_str().unwrap().to_owned(),
+                r["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }

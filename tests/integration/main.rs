@@ -7,6 +7,7 @@ mod daemon;
 mod delivery;
 mod duplicates;
 mod faults;
+mod hardening;
 mod helpers;
 mod pipeline;
 mod politeness;
