@@ -110,6 +110,9 @@ impl Respond for Site {
     }
 }
 
+/// A scripted answer: for one method (`Some("editmessagetext")`) or any (`None`).
+type Scripted = (Option<String>, ResponseTemplate);
+
 /// The fake Telegram Bot API: answers sendMessage with a new message_id, or with scripted
 /// responses queued by the test (a 429, a 403 …), optionally for one method only; a chat can be
 /// made to refuse every request.
@@ -117,7 +120,7 @@ impl Respond for Site {
 pub struct Telegram {
     next_id: Arc<AtomicI64>,
     /// `(method, response)`: `None` answers the next request of any method.
-    scripted: Arc<Mutex<VecDeque<(Option<String>, ResponseTemplate)>>>,
+    scripted: Arc<Mutex<VecDeque<Scripted>>>,
     refused: Arc<Mutex<HashMap<String, ResponseTemplate>>>,
 }
 
