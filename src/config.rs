@@ -123,6 +123,7 @@ struct RawFetch {
 #[serde(deny_unknown_fields)]
 struct RawDetection {
     vocabulary: Option<PathBuf>,
+    threshold: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,6 +182,9 @@ pub struct Settings {
     pub fetch: FetchSettings,
     /// Operator extension of the detection vocabulary, already read and checked.
     pub vocabulary: Option<VocabularyFile>,
+    /// `[detection] threshold`: the topic probability from which a report counts as on topic; `None`
+    /// keeps the threshold shipped with the learned weights (src/core/weights.toml).
+    pub detection_threshold: Option<f64>,
     pub sources: Vec<SourceSettings>,
 }
 
@@ -335,6 +339,14 @@ impl Validator<'_> {
                 Some(VocabularyFile { path: p, content })
             }
         };
+        if let Some(t) = raw.detection.threshold
+            && !crate::core::detect::valid_threshold(t)
+        {
+            return Err(self.err(
+                "detection.threshold",
+                format!("{t} must be a probability between 0 and 1 (exclusive), e.g. 0.6"),
+            ));
+        }
         let mut sources: Vec<SourceSettings> = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
             let src = self.source(i, s, &raw.schedule.cron, &fetch)?;
@@ -353,6 +365,7 @@ impl Validator<'_> {
             timezone,
             fetch,
             vocabulary,
+            detection_threshold: raw.detection.threshold,
             sources,
         })
     }
@@ -743,6 +756,20 @@ link = "h3 a"
             let e = load(&text).unwrap_err().to_string();
             assert!(e.contains(key), "expected key {key} in: {e}");
             assert!(e.contains("config/test.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn detection_threshold_is_a_probability() {
+        assert_eq!(load(MINIMAL).unwrap().detection_threshold, None);
+        let with = |t: &str| format!("{MINIMAL}\n[detection]\nthreshold = {t}\n");
+        assert_eq!(load(&with("0.35")).unwrap().detection_threshold, Some(0.35));
+        for bad in ["0", "1", "1.5", "-0.2", "nan"] {
+            let e = load(&with(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("config/test.toml") && e.contains("detection.threshold"),
+                "{bad}: {e}"
+            );
         }
     }
 

@@ -104,7 +104,10 @@ impl Engine {
                 &extra.path.display().to_string(),
             )?);
         }
-        let detector = Detector::new(vocab)?;
+        let mut detector = Detector::new(vocab)?;
+        if let Some(t) = settings.detection_threshold {
+            detector.set_threshold(t);
+        }
         let fetcher = Fetcher::new(settings.fetch.clone())?;
         Ok(Self {
             settings,

@@ -280,6 +280,33 @@ fn eval_fit_reproduces_the_shipped_weights() {
     assert_eq!(written, shipped);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_detection_threshold_in_the_config_decides_what_is_posted() {
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 2);
+    let config = t.config_path.clone();
+    let mut t = t;
+    t.app = None;
+    let test_source = || {
+        niryat_output(vec![
+            "test-source".into(),
+            "dpr-district-news".into(),
+            "--config".into(),
+            config.clone().into(),
+        ])
+    };
+    let shipped = test_source().await;
+    let shipped = String::from_utf8_lossy(&shipped.stdout).into_owned();
+    assert_eq!(shipped.matches("[POST]").count(), 5, "{shipped}");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[detection]\nthreshold = 0.999\n");
+    std::fs::write(&config, text).unwrap();
+    let strict = test_source().await;
+    let strict = String::from_utf8_lossy(&strict.stdout).into_owned();
+    assert!(strict.contains("(threshold 1.00)"), "{strict}");
+    assert!(strict.matches("[POST]").count() < 5, "{strict}");
+}
+
 #[test]
 fn eval_names_the_bad_line_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
