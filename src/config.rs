@@ -131,6 +131,7 @@ struct RawFetch {
 #[serde(deny_unknown_fields)]
 struct RawDetection {
     vocabulary: Option<PathBuf>,
+    threshold: Option<f64>,
 }
 
 /// The keys every source kind accepts, then the kind's own: one struct per kind, so a key that
@@ -248,6 +249,9 @@ pub struct Settings {
     pub fetch: FetchSettings,
     /// Operator extension of the detection vocabulary, already read and checked.
     pub vocabulary: Option<VocabularyFile>,
+    /// `[detection] threshold`: the topic probability from which a report counts as on topic; `None`
+    /// keeps the threshold shipped with the learned weights (src/core/weights.toml).
+    pub detection_threshold: Option<f64>,
     pub sources: Vec<SourceSettings>,
 }
 
@@ -410,6 +414,14 @@ impl Validator<'_> {
                 Some(VocabularyFile { path: p, content })
             }
         };
+        if let Some(t) = raw.detection.threshold
+            && !crate::core::detect::valid_threshold(t)
+        {
+            return Err(self.err(
+                "detection.threshold",
+                format!("{t} must be a probability between 0 and 1 (exclusive), e.g. 0.6"),
+            ));
+        }
         let mut sources: Vec<SourceSettings> = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
             let src = self.source(i, s, &raw.schedule.cron, timezone, &fetch)?;
@@ -428,6 +440,7 @@ impl Validator<'_> {
             timezone,
             fetch,
             vocabulary,
+            detection_threshold: raw.detection.threshold,
             sources,
         })
     }
@@ -1019,6 +1032,20 @@ link = "h3 a"
             ))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn detection_threshold_is_a_probability() {
+        assert_eq!(load(MINIMAL).unwrap().detection_threshold, None);
+        let with = |t: &str| format!("{MINIMAL}\n[detection]\nthreshold = {t}\n");
+        assert_eq!(load(&with("0.35")).unwrap().detection_threshold, Some(0.35));
+        for bad in ["0", "1", "1.5", "-0.2", "nan"] {
+            let e = load(&with(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("config/test.toml") && e.contains("detection.threshold"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -41,7 +41,11 @@ impl Engine {
                 &extra.path.display().to_string(),
             )?);
         }
-        let detector = Arc::new(Detector::new(vocab)?);
+        let mut detector = Detector::new(vocab)?;
+        if let Some(t) = settings.detection_threshold {
+            detector.set_threshold(t);
+        }
+        let detector = Arc::new(detector);
         let fetcher = Fetcher::new(settings.fetch.clone())?;
         Ok(Self {
             settings,

@@ -62,6 +62,15 @@ enum Command {
         /// Print one JSON object on the last line.
         #[arg(long)]
         json: bool,
+        /// Grouped K-fold cross-validation: the weights are refitted on the training folds only (with
+        /// the shipped penalty and threshold), and the spread across folds and a precision/recall
+        /// trade-off table are printed.
+        #[arg(long, value_name = "K")]
+        cv: Option<usize>,
+        /// Refit the weights on FILE (penalty and threshold chosen by cross-validation, --cv K or 5
+        /// folds) and write them to OUT (the format of src/core/weights.toml).
+        #[arg(long, value_name = "OUT")]
+        fit: Option<PathBuf>,
     },
     /// See and act on the posts waiting to go out (works beside a running daemon).
     Outbox {
@@ -155,7 +164,12 @@ fn load(cli: &Cli) -> Result<Settings, Failure> {
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => check(&cli),
-        Command::Eval { file, json } => run_eval(file, *json),
+        Command::Eval {
+            file,
+            json,
+            cv,
+            fit,
+        } => run_eval(file, *json, *cv, fit.as_deref()),
         Command::TestSource { id, limit } => test_source(&cli, id, *limit).await,
         Command::Once => once(&cli).await,
         Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
@@ -203,13 +217,54 @@ fn check(cli: &Cli) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run_eval(file: &std::path::Path, json: bool) -> Result<(), Failure> {
+fn run_eval(
+    file: &std::path::Path,
+    json: bool,
+    cv: Option<usize>,
+    fit: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    use niryat::core::detect::{Detector, Vocabulary, Weights};
     let text = std::fs::read_to_string(file)
         .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
     let rows = eval::parse_jsonl(&text).map_err(|e| usage(format!("{}: {e}", file.display())))?;
-    let vocab = niryat::core::detect::Vocabulary::embedded().map_err(fatal)?;
-    let detector = niryat::core::detect::Detector::new(vocab).map_err(fatal)?;
-    let report = eval::evaluate(&detector, &rows);
+    let cv_usage = |e: eval::CvError| usage(format!("{}: {e}", file.display()));
+    if cv.is_none() && fit.is_none() {
+        let detector = Detector::new(Vocabulary::embedded().map_err(fatal)?).map_err(fatal)?;
+        let report = eval::evaluate(&detector, &rows);
+        print!("{}", report.human());
+        if json {
+            println!("{}", report.json_line());
+        }
+        return Ok(());
+    }
+    // Cross-validation and refitting learn their own weights: the shipped ones may be incomplete.
+    let shipped = Weights::embedded().map_err(fatal)?;
+    let detector = Detector::with_weights(Vocabulary::embedded().map_err(fatal)?, &shipped, false)
+        .map_err(fatal)?;
+    let report = match fit {
+        Some(out) => {
+            let k = cv.unwrap_or(eval::DEFAULT_FOLDS);
+            let (weights, report) = eval::fit_weights(&detector, &rows, k).map_err(cv_usage)?;
+            let body = weights.to_toml(&eval::weights_header(&rows, &report));
+            std::fs::write(out, body)
+                .map_err(|e| fatal(anyhow::anyhow!("cannot write {}: {e}", out.display())))?;
+            eprintln!(
+                "wrote {} ({} weights, threshold {:.2})",
+                out.display(),
+                weights.features.len(),
+                weights.threshold
+            );
+            report
+        }
+        None => eval::cross_validate(
+            &detector,
+            &rows,
+            cv.unwrap_or(eval::DEFAULT_FOLDS),
+            shipped.l2,
+            Some(shipped.threshold),
+        )
+        .map_err(cv_usage)?,
+    };
     print!("{}", report.human());
     if json {
         println!("{}", report.json_line());
