@@ -374,25 +374,13 @@ fn extract(
     url: &Url,
     rules: Option<&page::ArticleRules>,
 ) -> (String, String, Option<String>, &'static str) {
-    let url_date = readable::date_from_url(url.as_str());
-    if let Some(Ok(a)) = rules.map(|r| page::extract_article(html, r)) {
-        let published = a.published.or(url_date).map(|d| d.to_string());
-        return (a.title, a.body, published, "selectors");
-    }
-    match readable::extract(html, url.as_str()) {
-        Some(x) => (
-            x.title.unwrap_or_default(),
-            x.body,
-            x.published.or(url_date).map(|d| d.to_string()),
-            "automatic",
-        ),
-        None => (
-            String::new(),
-            String::new(),
-            url_date.map(|d| d.to_string()),
-            "none",
-        ),
-    }
+    let r = readable::read_article(html, url.as_str(), rules);
+    (
+        r.title,
+        r.body,
+        r.published.map(|d| d.to_string()),
+        r.method,
+    )
 }
 
 /// Render the Telegram post for a classified article.

@@ -17,6 +17,8 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use unicode_normalization::UnicodeNormalization;
 
+use super::page::{ArticleRules, extract_article};
+
 /// What [`extract`] found on a page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extracted {
@@ -60,7 +62,10 @@ fn sel(s: &str) -> Selector {
 /// Finds the article's main text, title and publication date on a decoded page. `url` is the page's
 /// address (used for URL dates). Returns `None` when no plausible article text is found.
 pub fn extract(html: &str, url: &str) -> Option<Extracted> {
-    let doc = Html::parse_document(html);
+    extract_doc(&parse_html(html), url)
+}
+
+fn extract_doc(doc: &Html, url: &str) -> Option<Extracted> {
     let arena = Arena::build(doc.root_element());
 
     let mut chosen = None;
@@ -72,13 +77,13 @@ pub fn extract(html: &str, url: &str) -> Option<Extracted> {
     }
     let (body, roots, mode) = chosen?;
 
-    let title = find_title(&doc, &arena, &roots);
+    let title = find_title(doc, &arena, &roots);
     // A headline repeated as the body's first line (bold title inside the container) is not body.
     let body = match (&title, body.split_once('\n')) {
         (Some(t), Some((first, rest))) if first == t => rest.to_string(),
         _ => body,
     };
-    let (published, date_source) = match find_date(&doc, &arena, &roots, mode, url) {
+    let (published, date_source) = match find_date(doc, &arena, &roots, mode, url) {
         Some((d, s)) => (Some(d), Some(s)),
         None => (None, None),
     };
@@ -88,6 +93,66 @@ pub fn extract(html: &str, url: &str) -> Option<Extracted> {
         published,
         date_source,
     })
+}
+
+/// What niryat reads from an article page: the source's `[sources.article]` selectors first, the
+/// automatic extractor when there are none or they find no body. The pipeline and `niryat extract`
+/// both read pages through this, so what `extract` shows is what gets classified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// Empty when none was found.
+    pub title: String,
+    /// Empty when no article text was found.
+    pub body: String,
+    pub published: Option<NaiveDate>,
+    /// Where `published` came from: an [`Extracted::date_source`], or `"date selector"`.
+    pub date_source: Option<&'static str>,
+    /// `"selectors"`, `"automatic"`, or `"none"` when neither found a body.
+    pub method: &'static str,
+    /// Selectors were given but their `body` matched no text (the automatic extractor was used).
+    pub selectors_missed: bool,
+}
+
+/// Reads an article page: `rules` first when given, else (or when they find no body) [`extract`].
+/// `url` is the page's address, for URL dates (may be empty).
+pub fn read_article(html: &str, url: &str, rules: Option<&ArticleRules>) -> Reading {
+    let html = cap_depth(html);
+    let url_date = date_from_url_with_source(url);
+    let selected = rules.map(|r| extract_article(&html, r));
+    if let Some(Ok(a)) = selected {
+        let (published, date_source) = match (a.published, url_date) {
+            (Some(d), _) => (Some(d), Some("date selector")),
+            (None, Some((d, s))) => (Some(d), Some(s)),
+            (None, None) => (None, None),
+        };
+        return Reading {
+            title: a.title,
+            body: a.body,
+            published,
+            date_source,
+            method: "selectors",
+            selectors_missed: false,
+        };
+    }
+    let selectors_missed = rules.is_some();
+    match extract_doc(&Html::parse_document(&html), url) {
+        Some(x) => Reading {
+            title: x.title.unwrap_or_default(),
+            body: x.body,
+            published: x.published,
+            date_source: x.date_source,
+            method: "automatic",
+            selectors_missed,
+        },
+        None => Reading {
+            title: String::new(),
+            body: String::new(),
+            published: url_date.map(|(d, _)| d),
+            date_source: url_date.map(|(_, s)| s),
+            method: "none",
+            selectors_missed,
+        },
+    }
 }
 
 /// Date from the URL alone.
@@ -107,7 +172,7 @@ pub fn date_from_url(url: &str) -> Option<NaiveDate> {
 /// nothing, or the matches hold no text.
 pub fn text_of_selector(html: &str, selector: &str) -> Option<String> {
     let selector = Selector::parse(selector).ok()?;
-    let doc = Html::parse_document(html);
+    let doc = parse_html(html);
     let arena = Arena::build(doc.root_element());
     // Matches in document order; a match inside an earlier match is not descended into.
     let mut roots = Vec::new();
@@ -131,6 +196,223 @@ pub fn text_of_selector(html: &str, selector: &str) -> Option<String> {
         None
     } else {
         Some(parts.join("\n"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded parsing of absurdly deep pages
+// ---------------------------------------------------------------------------------------------
+
+/// Deepest element nesting kept from a page. Chromium's HTML parser stops nesting at 512 too
+/// (deeper elements become siblings), so real pages render no deeper than this.
+pub const MAX_DEPTH: usize = 512;
+
+/// Parses a page with its element nesting capped at [`MAX_DEPTH`]: html5ever checks the whole stack
+/// of open elements for most start tags, so 100,000 nested `<div>`s would cost 10^10 steps.
+/// [`cap_depth`] first turns what would nest deeper into siblings.
+pub fn parse_html(html: &str) -> Html {
+    Html::parse_document(&cap_depth(html))
+}
+
+/// Whether `name` is one of `names` (ASCII case-insensitive; `names` are lower-case).
+fn one_of(name: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// Elements that never have children (no end tag).
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame",
+];
+
+/// Elements whose content is text up to their end tag (markup inside is not markup).
+const RAW_TEXT: &[&str] = &[
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
+/// Start tags that close an open `<p>` (the common part of HTML's list).
+const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "div",
+    "dl",
+    "fieldset",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+/// Pops the elements a start tag `name` closes implicitly (`<p>` after `<p>`, `<li>` after `<li>`,
+/// cells and rows), so unclosed paragraphs and cells do not count as nesting.
+fn close_implied(stack: &mut Vec<&str>, name: &str) {
+    if one_of(name, CLOSES_P) && stack.last().is_some_and(|t| t.eq_ignore_ascii_case("p")) {
+        stack.pop();
+    }
+    let closes: &[&str] = if name.eq_ignore_ascii_case("li") {
+        &["li"]
+    } else if one_of(name, &["dt", "dd"]) {
+        &["dt", "dd"]
+    } else if one_of(name, &["td", "th"]) {
+        &["td", "th"]
+    } else if name.eq_ignore_ascii_case("tr") {
+        &["td", "th", "tr"]
+    } else if one_of(name, &["tbody", "thead", "tfoot"]) {
+        &["td", "th", "tr", "tbody", "thead", "tfoot"]
+    } else if name.eq_ignore_ascii_case("option") {
+        &["option"]
+    } else {
+        &[]
+    };
+    while stack.last().is_some_and(|t| one_of(t, closes)) {
+        stack.pop();
+    }
+}
+
+/// The page rewritten so that no element nests deeper than [`MAX_DEPTH`], the way Chromium builds
+/// it: an element that would open below that depth becomes a sibling of the deepest open element
+/// (an end tag for that one is inserted before it, and its own end tag is dropped later). Nothing
+/// is removed: every element and every text stays. Linear in the page size; a page that is not
+/// that deep comes back borrowed, unchanged.
+fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let mut stack: Vec<&str> = Vec::new();
+    // Elements closed early by the cap whose own end tag is still to come, by name.
+    let mut closed: Vec<(&str, usize)> = Vec::new();
+    let mut out: Option<String> = None;
+    let mut copied = 0usize;
+    let mut i = 0usize;
+    let name_end = |from: usize| {
+        b[from..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b':' | b'_')))
+            .map_or(b.len(), |n| from + n)
+    };
+    let find =
+        |from: usize, pat: &str| html.get(from..).and_then(|s| s.find(pat)).map(|n| from + n);
+    // Replaces html[from..to] by `with` in the output (built only once something changes).
+    let edit =
+        |out: &mut Option<String>, copied: &mut usize, from: usize, to: usize, with: &str| {
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len() + 64));
+            o.push_str(html.get(*copied..from).unwrap_or(""));
+            o.push_str(with);
+            *copied = to;
+        };
+    while let Some(lt) = find(i, "<") {
+        let next = b.get(lt + 1).copied().unwrap_or(0);
+        if html[lt..].starts_with("<!--") {
+            i = find(lt + 4, "-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if next == b'!' || next == b'?' {
+            i = find(lt + 1, ">").map_or(b.len(), |e| e + 1);
+            continue;
+        }
+        let closing = next == b'/';
+        let start = if closing { lt + 2 } else { lt + 1 };
+        if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            i = lt + 1;
+            continue;
+        }
+        let ne = name_end(start);
+        let name = &html[start..ne];
+        // The tag's closing '>' (quoted attribute values may hold '>').
+        let mut j = ne;
+        let mut quote = 0u8;
+        while j < b.len() {
+            let c = b[j];
+            if quote != 0 {
+                if c == quote {
+                    quote = 0;
+                }
+            } else if c == b'"' || c == b'\'' {
+                quote = c;
+            } else if c == b'>' {
+                break;
+            }
+            j += 1;
+        }
+        let end = (j + 1).min(b.len());
+        i = end;
+        if closing {
+            if stack.last().is_some_and(|t| t.eq_ignore_ascii_case(name)) {
+                stack.pop();
+            } else if let Some(c) = closed
+                .iter_mut()
+                .find(|(n, k)| *k > 0 && n.eq_ignore_ascii_case(name))
+            {
+                // The end tag of an element the cap already closed.
+                c.1 -= 1;
+                edit(&mut out, &mut copied, lt, end, "");
+            } else if let Some(pos) = stack.iter().rposition(|n| n.eq_ignore_ascii_case(name)) {
+                stack.truncate(pos);
+            }
+            continue;
+        }
+        let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
+        if self_closing || one_of(name, VOID) {
+            continue;
+        }
+        if one_of(name, RAW_TEXT) {
+            // Skip to its end tag; the end tag itself is then read (and ignored) by the loop.
+            let mut k = end;
+            i = loop {
+                match find(k, "</") {
+                    Some(p)
+                        if !b
+                            .get(p + 2..p + 2 + name.len())
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes())) =>
+                    {
+                        k = p + 2;
+                    }
+                    Some(p) => break p,
+                    None => break b.len(),
+                }
+            };
+            continue;
+        }
+        close_implied(&mut stack, name);
+        if stack.len() >= MAX_DEPTH
+            && let Some(top) = stack.pop()
+        {
+            match closed.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(top)) {
+                Some(c) => c.1 += 1,
+                None => closed.push((top, 1)),
+            }
+            edit(&mut out, &mut copied, lt, lt, &format!("</{top}>"));
+        }
+        stack.push(name);
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(html.get(copied..).unwrap_or(""));
+            std::borrow::Cow::Owned(o)
+        }
     }
 }
 
@@ -263,17 +545,21 @@ impl<'a> Arena<'a> {
         Some(collapse(&s))
     }
 
-    /// All text under `i`, whitespace-collapsed.
+    /// The visible text under `i`, whitespace-collapsed: never the content of scripts, styles,
+    /// templates and the like ([`is_skip_tag`]).
     fn text_of(&self, i: usize) -> String {
         let mut s = String::new();
-        for d in self.descendants(i) {
-            if let Some(ANode {
-                kind: Kind::Text(t),
-                ..
-            }) = self.nodes.get(d)
-            {
-                s.push_str(t);
-                s.push(' ');
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            match self.nodes.get(n).map(|x| &x.kind) {
+                Some(Kind::Text(t)) => {
+                    s.push_str(t);
+                    s.push(' ');
+                }
+                Some(Kind::Elem(e)) if n == i || !is_skip_tag(e.value().name()) => {
+                    stack.extend(self.children(n).iter().rev());
+                }
+                _ => {}
             }
         }
         collapse(&s)
@@ -1061,9 +1347,11 @@ fn find_title(doc: &Html, arena: &Arena<'_>, roots: &[usize]) -> Option<String> 
             levels += 1;
         }
     }
-    if let Some(t) = doc
-        .select(&H1_KNOWN)
-        .find_map(|h| clean(&h.text().collect::<Vec<_>>().join(" ")))
+    if let Some(t) = arena
+        .descendants(0)
+        .into_iter()
+        .filter(|&i| arena.elem(i).is_some_and(|e| H1_KNOWN.matches(&e)))
+        .find_map(|i| clean(&arena.text_of(i)))
     {
         return Some(t);
     }
@@ -1872,6 +2160,149 @@ mod tests {
         let x = extract(&html, "").unwrap();
         assert!(x.body.contains("खैरागढ़"));
         assert!(text_of_selector(&html, "p").is_some());
+    }
+
+    /// Depth of the deepest element of a parsed page (`html` is depth 1).
+    fn max_depth(html: &str) -> usize {
+        let doc = Html::parse_document(html);
+        let arena = Arena::build(doc.root_element());
+        // Parents come before their children in the arena.
+        let mut depth = vec![0usize; arena.nodes.len()];
+        for i in 0..arena.nodes.len() {
+            if arena.elem(i).is_some() {
+                let p = arena.parent(i);
+                depth[i] = if p == NONE { 0 } else { depth[p] } + 1;
+            }
+        }
+        depth.into_iter().max().unwrap_or(0)
+    }
+
+    #[test]
+    fn a_hundred_thousand_nested_divs_are_read_in_bounded_work() {
+        let text = corpus_text("pnewschhattisgarh");
+        let first = collapse(text.lines().next().unwrap());
+        let n = 100_000;
+        let html = format!(
+            "<html><head><title>गहरा पन्ना</title></head><body>{}<p>{text}</p>{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        // Every element is kept, none deeper than MAX_DEPTH.
+        let capped = cap_depth(&html);
+        assert_eq!(capped.matches("<div>").count(), n);
+        assert_eq!(capped.matches("<p>").count(), 1);
+        assert_eq!(max_depth(&capped), MAX_DEPTH);
+        let x = extract(&html, "").unwrap();
+        assert!(x.body.starts_with(&first), "{}", x.body);
+        assert_eq!(x.title.as_deref(), Some("गहरा पन्ना"));
+        // The same through the selector path (read_article caps the page before both).
+        let rules = ArticleRules {
+            title: sel("title"),
+            body: sel("body"),
+            date: None,
+        };
+        let r = read_article(&html, "", Some(&rules));
+        assert_eq!(r.method, "selectors");
+        assert!(r.body.starts_with(&first));
+    }
+
+    #[test]
+    fn ordinary_pages_are_not_touched_by_the_depth_cap() {
+        for name in [
+            "wp-newspaper.html",
+            "dprcg-post.html",
+            "table-layout.html",
+            "wp-generic.html",
+        ] {
+            let html = page(name);
+            assert!(
+                matches!(cap_depth(&html), std::borrow::Cow::Borrowed(_)),
+                "{name}"
+            );
+        }
+        // Unclosed paragraphs, list items and cells close each other; markup inside scripts,
+        // comments and quoted attributes is not markup.
+        let html = format!(
+            "<body>{}<ul>{}</ul><table>{}</table><script>{}</script><!-- {} --><div title='>{}'>x</div></body>",
+            "<p>पैरा".repeat(2_000),
+            "<li>सूची".repeat(2_000),
+            "<tr><td>क<td>ख".repeat(2_000),
+            "document.write('<div>');".repeat(2_000),
+            "<div>".repeat(2_000),
+            "<div>".repeat(2_000)
+        );
+        assert!(matches!(cap_depth(&html), std::borrow::Cow::Borrowed(_)));
+        // Deep nesting after all that is still capped.
+        let deep = format!("{html}{}", "<section>".repeat(2_000));
+        assert_eq!(max_depth(&deep), 2_000 + 2);
+        // html and body are implied around it.
+        assert_eq!(max_depth(&cap_depth(&deep)), MAX_DEPTH + 2);
+    }
+
+    #[test]
+    fn script_and_style_never_reach_the_title() {
+        let text = corpus_text("pnewschhattisgarh");
+        let paras: String = text.lines().map(|p| format!("<p>{p}</p>")).collect();
+        // The h1 inside the article.
+        let html = format!(
+            r#"<html><head><style>h1 {{ color: red }}</style></head><body><article>
+            <h1>निर्यात बैठक<script>var ad_slot = "top";</script><style>.x{{margin:0}}</style><noscript>Enable JavaScript</noscript></h1>
+            <div class="entry-content">{paras}</div></article></body></html>"#
+        );
+        assert_eq!(
+            extract(&html, "").unwrap().title.as_deref(),
+            Some("निर्यात बैठक")
+        );
+        // A theme's h1.entry-title away from the container.
+        let html = format!(
+            r#"<html><body><div class="top"><h1 class="entry-title"><script>window.x = 1;</script>निर्यात बैठक<style>h1{{}}</style></h1></div>
+            <div id="main"><div class="entry-content">{paras}</div></div></body></html>"#
+        );
+        assert_eq!(
+            extract(&html, "").unwrap().title.as_deref(),
+            Some("निर्यात बैठक")
+        );
+    }
+
+    #[test]
+    fn read_article_prefers_selectors_then_automatic_then_the_url_date() {
+        let html = page("dprcg-post.html");
+        let url = "https://dprcg.gov.in/post/1790772080/x";
+        let rules = ArticleRules {
+            title: sel("h1"),
+            body: sel(".field-item"),
+            date: Some(sel("time")),
+        };
+        let r = read_article(&html, url, Some(&rules));
+        assert_eq!(r.method, "selectors");
+        assert!(!r.selectors_missed);
+        assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"), "{}", r.body);
+        // No <time> on the page: the date comes from the URL, and says so.
+        assert_eq!(r.published, Some(d(2026, 9, 30)));
+        assert_eq!(r.date_source, Some("dprcg-id"));
+
+        let missing = ArticleRules {
+            title: sel("h1"),
+            body: sel(".no-such-body"),
+            date: None,
+        };
+        let r = read_article(&html, url, Some(&missing));
+        assert_eq!(r.method, "automatic");
+        assert!(r.selectors_missed);
+        assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"));
+        assert_eq!(
+            r,
+            Reading {
+                selectors_missed: true,
+                ..read_article(&html, url, None)
+            }
+        );
+
+        let r = read_article("<html><body><p>छोटा</p></body></html>", url, None);
+        assert_eq!(r.method, "none");
+        assert_eq!(r.body, "");
+        assert_eq!(r.published, Some(d(2026, 9, 30)));
+        assert_eq!(r.date_source, Some("dprcg-id"));
     }
 
     /// Timing figures for ~1 MB pages (not a timed assertion): run with
