@@ -41,6 +41,8 @@ const MIN_RUN_CHARS: usize = 25;
 /// India Standard Time, the publishers' clock.
 const IST_SECS: i32 = 5 * 3600 + 30 * 60;
 const NONE: usize = usize::MAX;
+/// How many of the best-scoring blocks are compared when choosing the container.
+const TOP_CANDIDATES: usize = 5;
 /// How many enclosing blocks above the container are searched for its h1 and date.
 const MAX_CLIMB: usize = 8;
 
@@ -83,7 +85,9 @@ fn extract_doc(doc: &Html, url: &str) -> Option<Extracted> {
         (Some(t), Some((first, rest))) if first == t => rest.to_string(),
         _ => body,
     };
-    let (published, date_source) = match find_date(doc, &arena, &roots, mode, url) {
+    let ld = linked_data(doc);
+    let body = fuller_declared_body(&ld, &body).unwrap_or(body);
+    let (published, date_source) = match find_date(doc, &ld, &arena, &roots, mode, url) {
         Some((d, s)) => (Some(d), Some(s)),
         None => (None, None),
     };
@@ -508,6 +512,18 @@ impl<'a> Arena<'a> {
 
     fn children(&self, i: usize) -> &[usize] {
         self.nodes.get(i).map_or(&[], |n| n.children.as_slice())
+    }
+
+    /// Whether `a` is `d` or one of its ancestors.
+    fn is_ancestor(&self, a: usize, d: usize) -> bool {
+        let mut n = d;
+        while n != NONE {
+            if n == a {
+                return true;
+            }
+            n = self.parent(n);
+        }
+        false
     }
 
     /// Pre-order descendants of `root` (root included), iteratively.
@@ -1030,7 +1046,7 @@ fn keep_line(text: &str, line: &Line) -> bool {
     if line.chars == 0 {
         return false;
     }
-    if line.link_chars * 2 > line.chars {
+    if line.link_chars * 2 > line.chars || !text.chars().any(char::is_alphanumeric) {
         return false;
     }
     let n = text.chars().count();
@@ -1112,15 +1128,51 @@ fn extract_body(arena: &Arena<'_>, mode: Mode) -> Option<(String, Vec<usize>, Mo
             .flatten()
             .map(|s| s * (1.0 - totals.get(i).copied().unwrap_or_default().link_density()))
     };
-    let mut best: Option<(usize, f64)> = None;
-    for i in 0..arena.nodes.len() {
-        if let Some(s) = final_score(i)
-            && best.is_none_or(|(_, b)| s > b)
-        {
-            best = Some((i, s));
+    // The best candidates, best first.
+    let mut ranked: Vec<(usize, f64)> = (0..arena.nodes.len())
+        .filter_map(|i| final_score(i).map(|s| (i, s)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.truncate(TOP_CANDIDATES);
+    let &(mut top, top_score) = ranked.first()?;
+
+    // An article split over several similar blocks: when at least three other strong candidates
+    // sit under one ancestor of the best one, that ancestor holds the article.
+    let close: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .filter(|&&(_, s)| s >= top_score * 0.75)
+        .map(|&(i, _)| i)
+        .collect();
+    if close.len() >= 3 {
+        let mut a = arena.parent(top);
+        while a != NONE && !matches!(arena.tag(a), "body" | "html") {
+            let inside = close.iter().filter(|&&c| arena.is_ancestor(a, c)).count();
+            if inside >= 3 {
+                top = a;
+                break;
+            }
+            a = arena.parent(a);
         }
     }
-    let (top, top_score) = best?;
+    // A lone child says nothing its parent does not: take the parent, whose siblings are checked.
+    while let p = arena.parent(top)
+        && p != NONE
+        && !matches!(arena.tag(p), "body" | "html")
+        && arena
+            .children(p)
+            .iter()
+            .filter(|&&c| arena.elem(c).is_some())
+            .count()
+            == 1
+    {
+        top = p;
+    }
+    let top_score = final_score(top).unwrap_or(top_score).max(top_score);
+    let top_class = arena
+        .elem(top)
+        .and_then(|e| e.value().attr("class"))
+        .filter(|c| !c.trim().is_empty());
 
     // Siblings that carry more of the same article (text split over sibling blocks).
     let parent = arena.parent(top);
@@ -1134,12 +1186,16 @@ fn extract_body(arena: &Arena<'_>, mode: Mode) -> Option<(String, Vec<usize>, Mo
                 roots.push(s);
                 continue;
             }
-            if arena.elem(s).is_none() || is_boilerplate(arena, s, mode) {
+            if arena.elem(s).is_none() || is_boilerplate(arena, s, mode) || arena.tag(s) == "h1" {
                 continue;
             }
             let t = totals.get(s).copied().unwrap_or_default();
+            // A sibling of the same class as the best block is another part of it.
+            let same_class = top_class.is_some()
+                && arena.elem(s).and_then(|e| e.value().attr("class")) == top_class;
+            let bonus = if same_class { top_score * 0.2 } else { 0.0 };
             let include = match final_score(s) {
-                Some(sc) if sc >= threshold => true,
+                Some(sc) if sc + bonus >= threshold => true,
                 _ => {
                     arena.tag(s) == "p"
                         && t.link_density() < 0.25
@@ -1183,6 +1239,13 @@ fn prune_set(arena: &Arena<'_>, roots: &[usize], mode: Mode) -> Vec<bool> {
                 continue;
             }
             let tag = arena.tag(i);
+            // The headline is the title, not body text.
+            if tag == "h1" {
+                if let Some(p) = prune.get_mut(i) {
+                    *p = true;
+                }
+                continue;
+            }
             if !(is_block_tag(tag) || matches!(tag, "span" | "strong" | "b")) {
                 continue;
             }
@@ -1402,44 +1465,106 @@ fn plausible(d: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// `datePublished` in JSON-LD, preferring Article-like objects, looking inside `@graph` and arrays.
-fn json_ld_date(doc: &Html) -> Option<NaiveDate> {
-    fn visit(v: &serde_json::Value, article: &mut Vec<String>, other: &mut Vec<String>) {
+fn json_ld_date(ld: &LinkedData) -> Option<NaiveDate> {
+    let mut article = Vec::new();
+    let mut other = Vec::new();
+    for o in ld.values.iter().flat_map(json_objects) {
+        if let Some(serde_json::Value::String(d)) = o.get("datePublished") {
+            if is_article_type(o) {
+                article.push(d);
+            } else {
+                other.push(d);
+            }
+        }
+    }
+    let raw = ld
+        .unparsed
+        .iter()
+        .flat_map(|t| LD_DATE_RE.captures_iter(t).map(|c| c[1].to_string()));
+    article
+        .into_iter()
+        .chain(other)
+        .map(|d| parse_date(d))
+        .chain(raw.map(|d| parse_date(&d)))
+        .find_map(|d| d)
+}
+
+/// The page's JSON-LD scripts, read once: the parsed ones, and the text of those that are not
+/// valid JSON (searched for dates by regex).
+struct LinkedData {
+    values: Vec<serde_json::Value>,
+    unparsed: Vec<String>,
+}
+
+fn linked_data(doc: &Html) -> LinkedData {
+    let mut ld = LinkedData {
+        values: Vec::new(),
+        unparsed: Vec::new(),
+    };
+    for script in doc.select(&LD_JSON) {
+        let text: String = script.text().collect();
+        match serde_json::from_str::<serde_json::Value>(text.trim()) {
+            Ok(v) => ld.values.push(v),
+            Err(_) => ld.unparsed.push(text),
+        }
+    }
+    ld
+}
+
+/// Every JSON object inside `v` (itself included), in document order, walked iteratively.
+fn json_objects(v: &serde_json::Value) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
         match v {
-            serde_json::Value::Array(a) => a.iter().for_each(|x| visit(x, article, other)),
+            serde_json::Value::Array(a) => stack.extend(a.iter().rev()),
             serde_json::Value::Object(o) => {
-                if let Some(serde_json::Value::String(d)) = o.get("datePublished") {
-                    let ty = o.get("@type").map(|t| t.to_string()).unwrap_or_default();
-                    if ty.contains("Article") || ty.contains("BlogPosting") || ty.contains("Report")
-                    {
-                        article.push(d.clone());
-                    } else {
-                        other.push(d.clone());
-                    }
-                }
-                for (k, x) in o {
-                    if k != "datePublished" {
-                        visit(x, article, other);
-                    }
-                }
+                out.push(o);
+                stack.extend(o.values().rev());
             }
             _ => {}
         }
     }
-    let mut article = Vec::new();
-    let mut other = Vec::new();
-    let mut raw = Vec::new();
-    for script in doc.select(&LD_JSON) {
-        let text: String = script.text().collect();
-        match serde_json::from_str::<serde_json::Value>(text.trim()) {
-            Ok(v) => visit(&v, &mut article, &mut other),
-            Err(_) => raw.extend(LD_DATE_RE.captures_iter(&text).map(|c| c[1].to_string())),
-        }
-    }
-    article
+    out
+}
+
+/// A schema.org object whose `@type` names an article (NewsArticle, BlogPosting, Report …).
+fn is_article_type(o: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let ty = o.get("@type").map(|t| t.to_string()).unwrap_or_default();
+    ty.contains("Article") || ty.contains("BlogPosting") || ty.contains("Report")
+}
+
+/// The longest plain-text schema.org `articleBody` of an article object on the page.
+fn json_ld_body(ld: &LinkedData) -> Option<&str> {
+    ld.values
         .iter()
-        .chain(other.iter())
-        .chain(raw.iter())
-        .find_map(|d| parse_date(d))
+        .flat_map(json_objects)
+        .filter(|o| is_article_type(o))
+        .filter_map(|o| match o.get("articleBody") {
+            Some(serde_json::Value::String(b)) if !b.contains("</") => Some(b.as_str()),
+            _ => None,
+        })
+        .max_by_key(|b| b.len())
+}
+
+/// The page's schema.org `articleBody` instead of `body` when the page shows only the start of
+/// the article (paywalls, "read more" pages, lazy-loaded text): the declared body is at least half
+/// as long again and begins like, or holds the start of, what the page shows.
+fn fuller_declared_body(ld: &LinkedData, body: &str) -> Option<String> {
+    let declared = json_ld_body(ld)?;
+    let paras: Vec<String> = declared
+        .lines()
+        .map(|l| nfc(collapse(l)))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let declared = paras.join("\n");
+    if non_ws_chars(&declared) * 2 < non_ws_chars(body) * 3 {
+        return None;
+    }
+    let flat = |s: &str| -> String { s.split_whitespace().collect::<Vec<_>>().join(" ") };
+    let (d, b) = (flat(&declared), flat(body));
+    let head = |s: &str| -> String { s.chars().take(60).collect() };
+    (d.contains(&head(&b)) || b.contains(&head(&d))).then_some(declared)
 }
 
 /// `time[datetime]` inside the container, then inside its enclosing blocks, outside boilerplate;
@@ -1593,6 +1718,7 @@ fn date_from_url_with_source(url: &str) -> Option<(NaiveDate, &'static str)> {
 
 fn find_date(
     doc: &Html,
+    ld: &LinkedData,
     arena: &Arena<'_>,
     roots: &[usize],
     mode: Mode,
@@ -1604,7 +1730,7 @@ fn find_date(
     {
         return Some((d, "article:published_time"));
     }
-    if let Some(d) = json_ld_date(doc) {
+    if let Some(d) = json_ld_date(ld) {
         return Some((d, "json-ld"));
     }
     if let Some(d) = doc
@@ -2303,6 +2429,88 @@ mod tests {
         assert_eq!(r.body, "");
         assert_eq!(r.published, Some(d(2026, 9, 30)));
         assert_eq!(r.date_source, Some("dprcg-id"));
+    }
+
+    /// Paragraphs of a few corpus notes, for pages built in the tests below.
+    fn corpus_paragraphs(n: usize) -> Vec<String> {
+        corpus_rows()
+            .iter()
+            .flat_map(|r| {
+                r["text"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .map(collapse)
+                    .filter(|l| l.chars().count() > 120)
+                    .collect::<Vec<_>>()
+            })
+            .take(n)
+            .collect()
+    }
+
+    #[test]
+    fn an_article_split_over_similar_blocks_is_read_whole() {
+        let paras = corpus_paragraphs(6);
+        let steps: String = paras
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    r#"<div class="mod step"><div class="stepContent"><div class="content"><span class="head">चरण {i}</span><p>{p}</p></div></div></div>"#
+                )
+            })
+            .collect();
+        let others: String = (0..8)
+            .map(|i| {
+                format!("<li><a href='/n{i}'>कलेक्टर ने की समीक्षा बैठक, दिए आवश्यक निर्देश {i}</a></li>")
+            })
+            .collect();
+        let html = format!(
+            r#"<html><body><div id="page"><div class="article"><h1>निर्यात बैठक</h1>{steps}</div>
+            <div class="more"><ul>{others}</ul></div></div></body></html>"#
+        );
+        let x = extract(&html, "").unwrap();
+        for p in &paras {
+            assert!(x.body.contains(p.as_str()), "missing {p:?} in {}", x.body);
+        }
+        assert!(!x.body.contains("समीक्षा बैठक"));
+    }
+
+    #[test]
+    fn the_declared_article_body_replaces_a_truncated_page() {
+        let paras = corpus_paragraphs(5);
+        let ld = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "निर्यात बैठक",
+            "articleBody": paras.join("\n"),
+        });
+        // The page shows the first two paragraphs; the rest is behind a "read more".
+        let html = format!(
+            r#"<html><head><script type="application/ld+json">{ld}</script></head><body>
+            <article><div class="entry-content"><p>{}</p><p>{}</p></div><a href="/more">पूरा पढ़ें</a></article></body></html>"#,
+            paras[0], paras[1]
+        );
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, paras.join("\n"));
+        // A declared body that is not this article (another text) is not used.
+        let other = serde_json::json!({"@type": "NewsArticle", "articleBody": corpus_paragraphs(12)[6..].join("\n")});
+        let html = html.replace(&ld.to_string(), &other.to_string());
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, format!("{}\n{}", paras[0], paras[1]));
+    }
+
+    #[test]
+    fn the_headline_inside_the_article_is_the_title_not_body() {
+        let paras = corpus_paragraphs(3);
+        let html = format!(
+            r#"<html><head><meta property="og:title" content="निर्यात संवर्धन समिति की बैठक | समाचार"></head><body>
+            <div class="story-body"><h1 class="headline"><span>निर्यात संवर्धन समिति की बैठक</span><br><span>संवाददाता, रायपुर</span></h1>
+            <p>{}</p><p>{}</p><p>{}</p></div></body></html>"#,
+            paras[0], paras[1], paras[2]
+        );
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, paras.join("\n"));
     }
 
     /// Timing figures for ~1 MB pages (not a timed assertion): run with
