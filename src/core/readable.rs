@@ -1,13 +1,17 @@
 //! Automatic main-text extraction from news pages (no selectors needed), plus publication dates.
 //!
 //! Owns: choosing the article container on a page by text density and link density (in the spirit of
-//! readability/trafilatura), removing boilerplate inside it (menus, share widgets, related-news blocks,
-//! tickers, ad labels, sidebars, WordPress comment forms), the page title, and the publication date
+//! readability/trafilatura: the best-scoring block, promoted to the ancestor of several strong blocks,
+//! with its same-class siblings), removing boilerplate inside it (menus, share widgets, related-news
+//! blocks, tickers, ad labels, sidebars, WordPress comment forms, the h1 headline), a schema.org
+//! `articleBody` when the page shows only the start of it, the page title, and the publication date
 //! from `article:published_time`, JSON-LD `datePublished`, `time[datetime]` or the URL (dated slugs and
 //! the Unix-time ids of dprcg.gov.in). The Hindi dateline inside the body is parsed elsewhere.
+//! [`read_article`] is what the pipeline and `niryat extract` call: selectors first, then this.
 //!
 //! Everything here is pure and never panics on arbitrary input: the tree is walked iteratively (deep tag
-//! soup cannot overflow the stack) and text is measured in chars, never sliced by byte index.
+//! soup cannot overflow the stack), pages nested deeper than [`MAX_DEPTH`] are flattened before
+//! parsing (bounded work), and text is measured in chars, never sliced by byte index.
 
 use std::cell::OnceCell;
 use std::sync::LazyLock;
