@@ -105,7 +105,7 @@ pub fn extract_article(html: &str, rules: &ArticleRules) -> Result<ArticleConten
     }
     let title = doc
         .select(&rules.title)
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
+        .map(|e| collapse_ws(&element_text(e)))
         .find(|t| !t.is_empty())
         .or_else(|| meta_content(&doc, r#"meta[property="og:title"]"#))
         .or_else(|| {

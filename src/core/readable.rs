@@ -2392,6 +2392,13 @@ mod tests {
             extract(&html, "").unwrap().title.as_deref(),
             Some("निर्यात बैठक")
         );
+        // The source's title selector (`niryat extract --source`, the pipeline) too.
+        let rules = ArticleRules {
+            title: sel("h1.entry-title"),
+            body: sel(".entry-content"),
+            date: None,
+        };
+        assert_eq!(read_article(&html, "", Some(&rules)).title, "निर्यात बैठक");
     }
 
     #[test]
