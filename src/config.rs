@@ -125,6 +125,7 @@ struct RawFetch {
     per_host_concurrency: Option<usize>,
     min_delay: Option<String>,
     respect_robots_txt: Option<bool>,
+    parse_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -280,6 +281,8 @@ pub struct FetchSettings {
     pub per_host_concurrency: usize,
     pub min_delay: Duration,
     pub respect_robots_txt: bool,
+    /// Longest time spent parsing one page; a page that takes longer is recorded as unprocessable.
+    pub parse_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -512,6 +515,10 @@ impl Validator<'_> {
             per_host_concurrency,
             min_delay: self.duration("fetch.min_delay", f.min_delay.as_deref(), 2)?,
             respect_robots_txt: f.respect_robots_txt.unwrap_or(true),
+            parse_timeout: match f.parse_timeout.as_deref() {
+                Some(t) => self.positive_duration("fetch.parse_timeout", t)?,
+                None => Duration::from_secs(10),
+            },
         })
     }
 

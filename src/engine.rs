@@ -70,6 +70,13 @@ impl Engine {
         }
     }
 
+    /// What parsing one page may cost (`[fetch] parse_timeout`).
+    pub fn budget(&self) -> crate::core::dom::Budget {
+        crate::core::dom::Budget {
+            max_time: self.settings.fetch.parse_timeout,
+        }
+    }
+
     /// Today in the configured time zone.
     pub fn today(&self) -> NaiveDate {
         Utc::now()

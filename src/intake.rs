@@ -4,8 +4,7 @@
 //!
 //! Everything CPU-bound (parsing, extraction, classification) runs on the blocking pool within
 //! a [`dom::Budget`], so one heavy page never stalls the fetches of other sources. A page that
-//! cannot be processed at all (nested too deep, too slow to parse, or one that makes the
-//! extractor panic) is [`ItemError::Unprocessable`]: recorded as seen with its reason, never
+//! cannot be processed at all (too slow to parse, or one that makes the extractor panic) is [`ItemError::Unprocessable`]: recorded as seen with its reason, never
 //! retried, and never takes the process down.
 
 use std::panic::AssertUnwindSafe;
@@ -18,7 +17,7 @@ use crate::config::SourceSettings;
 use crate::core::article::{Article, Extracted, Extraction};
 use crate::core::detect::Detector;
 use crate::core::entries::Entry;
-use crate::core::page::{self, ArticleRules};
+use crate::core::page::ArticleRules;
 use crate::core::{dom, readable};
 use crate::engine::Engine;
 use crate::fetch::FetchError;
@@ -81,6 +80,7 @@ impl Engine {
                 };
                 let rules = src.kind.article().cloned();
                 let fallback_date = entry.published;
+                let budget = self.budget();
                 Box::new(move || {
                     extract_and_classify(
                         &detector,
@@ -89,7 +89,7 @@ impl Engine {
                         &page.text,
                         rules.as_ref(),
                         fallback_date,
-                        today,
+                        (today, budget),
                     )
                 })
             }
@@ -123,44 +123,17 @@ fn extract_and_classify(
     html: &str,
     rules: Option<&ArticleRules>,
     fallback_date: Option<NaiveDate>,
-    today: NaiveDate,
+    (today, budget): (NaiveDate, dom::Budget),
 ) -> Result<Article, String> {
-    let doc = dom::parse(html, dom::Budget::default()).map_err(|e| e.to_string())?;
-    let mut x = extract(&doc, html, &url, rules);
-    x.published = x.published.or(fallback_date);
+    let doc = dom::parse(html, budget).map_err(|e| e.to_string())?;
+    let r = readable::read_article(&doc, url.as_str(), rules);
+    let x = Extracted {
+        title: r.title,
+        body: r.body,
+        published: r.published.or(fallback_date),
+        extraction: r.method,
+    };
     Ok(Article::classify(detector, url, listing_title, x, today))
-}
-
-/// Selectors first; automatic extraction when none are configured or they find no body.
-pub fn extract(
-    doc: &scraper::Html,
-    html: &str,
-    url: &Url,
-    rules: Option<&ArticleRules>,
-) -> Extracted {
-    let url_date = readable::date_from_url(url.as_str());
-    if let Some(Ok(a)) = rules.map(|r| page::extract_article(doc, r)) {
-        return Extracted {
-            title: a.title,
-            body: a.body,
-            published: a.published.or(url_date),
-            extraction: Extraction::Selectors,
-        };
-    }
-    match readable::extract(html, url.as_str()) {
-        Some(x) => Extracted {
-            title: x.title.unwrap_or_default(),
-            body: x.body,
-            published: x.published.or(url_date),
-            extraction: Extraction::Automatic,
-        },
-        None => Extracted {
-            title: String::new(),
-            body: String::new(),
-            published: url_date,
-            extraction: Extraction::None,
-        },
-    }
 }
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {

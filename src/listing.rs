@@ -103,8 +103,9 @@ fn read_listing_page(
     base: &Url,
     rules: &ListRules,
     next: Option<&Selector>,
+    budget: dom::Budget,
 ) -> Result<ListingPage, dom::ParseError> {
-    let doc = dom::parse(text, dom::Budget::default())?;
+    let doc = dom::parse(text, budget)?;
     Ok(ListingPage {
         items: page::extract_list(&doc, base, rules),
         next: next.and_then(|n| page::next_page(&doc, base, n)),
@@ -231,9 +232,9 @@ impl Engine {
                 }
                 pages += 1;
                 let (text, base) = (fetched.text, fetched.url);
-                let (rules, next_sel) = (rules.clone(), next_sel.cloned());
+                let (rules, next_sel, budget) = (rules.clone(), next_sel.cloned(), self.budget());
                 let read = tokio::task::spawn_blocking(move || {
-                    read_listing_page(&text, &base, &rules, next_sel.as_ref())
+                    read_listing_page(&text, &base, &rules, next_sel.as_ref(), budget)
                 })
                 .await;
                 let page = match read {

@@ -8,12 +8,14 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use niryat::app::{App, BuildError, Engine};
-use niryat::config::{DEFAULT_CONFIG_PATH, Settings};
+use niryat::config::{DEFAULT_CONFIG_PATH, Settings, SourceSettings};
 use niryat::core::eval;
 use niryat::listing::{Listed, Walk};
 use niryat::notify::{BotToken, TOKEN_ENV};
 use niryat::store::{Selection, Store};
 use niryat::{schedule, shutdown};
+
+mod extract_cmd;
 
 /// Watches Chhattisgarh district news for export-promotion meeting reports and posts them to a
 /// Telegram channel. The bot token is read from the TELEGRAM_BOT_TOKEN environment variable only;
@@ -55,6 +57,19 @@ enum Command {
         /// Post what is found (default: record only).
         #[arg(long)]
         post: bool,
+    },
+    /// Show what niryat reads from article pages (saved files or URLs): title, date and where it
+    /// came from, body, and the method used. URLs are fetched politely with the config's [fetch].
+    Extract {
+        /// Saved pages (files) or http(s) URLs.
+        #[arg(required = true, value_name = "FILE|URL")]
+        inputs: Vec<String>,
+        /// One JSON object per input per line: input, title, published, body, method, date_source.
+        #[arg(long)]
+        json: bool,
+        /// Read with this source's [sources.article] selectors (and fetch with its options).
+        #[arg(long, value_name = "ID")]
+        source: Option<String>,
     },
     /// Measure the detector on a JSON Lines file (title, text, label, state, district).
     Eval {
@@ -161,6 +176,16 @@ fn load(cli: &Cli) -> Result<Settings, Failure> {
     Settings::load(&cli.config).map_err(|e| Failure::Usage(e.into()))
 }
 
+/// The source `id` of the config, or a usage error naming the config file.
+fn find_source<'a>(settings: &'a Settings, id: &str) -> Result<&'a SourceSettings, Failure> {
+    settings.source(id).ok_or_else(|| {
+        Failure::Usage(anyhow::anyhow!(
+            "{}: no source with id {id:?} (see `niryat check`)",
+            settings.file.display()
+        ))
+    })
+}
+
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => check(&cli),
@@ -170,6 +195,11 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             cv,
             fit,
         } => run_eval(file, *json, *cv, fit.as_deref()),
+        Command::Extract {
+            inputs,
+            json,
+            source,
+        } => extract(&cli, inputs, *json, source.as_deref()).await,
         Command::TestSource { id, limit } => test_source(&cli, id, *limit).await,
         Command::Once => once(&cli).await,
         Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
@@ -280,21 +310,43 @@ fn printable(s: &str) -> String {
         .collect()
 }
 
+/// `niryat extract`: the config is read only when needed (a URL to fetch, or `--source`).
+async fn extract(
+    cli: &Cli,
+    inputs: &[String],
+    json: bool,
+    source: Option<&str>,
+) -> Result<(), Failure> {
+    let needs_config = source.is_some() || inputs.iter().any(|i| extract_cmd::as_url(i).is_some());
+    let settings = if needs_config { Some(load(cli)?) } else { None };
+    let src = match (source, &settings) {
+        (Some(id), Some(s)) => Some(find_source(s, id)?),
+        _ => None,
+    };
+    match extract_cmd::run(inputs, json, settings.as_ref(), src).await {
+        extract_cmd::Outcome::Read => Ok(()),
+        extract_cmd::Outcome::Failed { files, urls } => {
+            let e = anyhow::anyhow!(
+                "{} of {} input(s) could not be read (see above)",
+                files + urls,
+                inputs.len()
+            );
+            // An unreadable file is bad input (2); a page that could not be fetched is a runtime failure (1).
+            Err(if files > 0 {
+                Failure::Usage(e)
+            } else {
+                Failure::Fatal(e)
+            })
+        }
+    }
+}
+
 async fn test_source(cli: &Cli, id: &str, limit: usize) -> Result<(), Failure> {
     let settings = load(cli)?;
     let (trigger, stop) = shutdown::channel();
     let engine = Engine::build(settings, stop)?;
     let signals = shutdown::handle_signals(trigger);
-    let src = engine
-        .settings
-        .source(id)
-        .ok_or_else(|| {
-            usage(format!(
-                "{}: no source with id {id:?} (see `niryat check`)",
-                engine.settings.file.display()
-            ))
-        })?
-        .clone();
+    let src = find_source(&engine.settings, id)?.clone();
     let walk = Walk::of(&src, engine.today());
     let items = match engine.list(&src, &walk, None).await.map_err(fatal)? {
         Listed::Entries(l) => {
@@ -401,12 +453,7 @@ async fn backfill(
     post: bool,
 ) -> Result<(), Failure> {
     let settings = load(cli)?;
-    if settings.source(id).is_none() {
-        return Err(usage(format!(
-            "{}: no source with id {id:?} (see `niryat check`)",
-            settings.file.display()
-        )));
-    }
+    find_source(&settings, id)?;
     let today = chrono::Utc::now()
         .with_timezone(&settings.timezone)
         .date_naive();

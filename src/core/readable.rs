@@ -1,13 +1,17 @@
 //! Automatic main-text extraction from news pages (no selectors needed), plus publication dates.
 //!
 //! Owns: choosing the article container on a page by text density and link density (in the spirit of
-//! readability/trafilatura), removing boilerplate inside it (menus, share widgets, related-news blocks,
-//! tickers, ad labels, sidebars, WordPress comment forms), the page title, and the publication date
+//! readability/trafilatura: the best-scoring block, promoted to the ancestor of several strong blocks,
+//! with its same-class siblings), removing boilerplate inside it (menus, share widgets, related-news
+//! blocks, tickers, ad labels, sidebars, WordPress comment forms, the h1 headline), a schema.org
+//! `articleBody` when the page shows only the start of it, the page title, and the publication date
 //! from `article:published_time`, JSON-LD `datePublished`, `time[datetime]` or the URL (dated slugs and
 //! the Unix-time ids of dprcg.gov.in). The Hindi dateline inside the body is parsed elsewhere.
+//! [`read_article`] is what the pipeline and `niryat extract` call: selectors first, then this.
 //!
 //! Everything here is pure and never panics on arbitrary input: the tree is walked iteratively (deep tag
-//! soup cannot overflow the stack) and text is measured in chars, never sliced by byte index.
+//! soup cannot overflow the stack), pages nested deeper than [`super::dom::MAX_DEPTH`] are flattened before
+//! parsing (bounded work), and text is measured in chars, never sliced by byte index.
 
 use std::cell::OnceCell;
 use std::sync::LazyLock;
@@ -16,6 +20,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use unicode_normalization::UnicodeNormalization;
+
+use super::article::Extraction;
+use super::dom::parse_html;
+use super::page::{ArticleRules, extract_article};
 
 /// What [`extract`] found on a page.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +47,8 @@ const MIN_RUN_CHARS: usize = 25;
 /// India Standard Time, the publishers' clock.
 const IST_SECS: i32 = 5 * 3600 + 30 * 60;
 const NONE: usize = usize::MAX;
+/// How many of the best-scoring blocks are compared when choosing the container.
+const TOP_CANDIDATES: usize = 5;
 /// How many enclosing blocks above the container are searched for its h1 and date.
 const MAX_CLIMB: usize = 8;
 
@@ -60,7 +70,11 @@ fn sel(s: &str) -> Selector {
 /// Finds the article's main text, title and publication date on a decoded page. `url` is the page's
 /// address (used for URL dates). Returns `None` when no plausible article text is found.
 pub fn extract(html: &str, url: &str) -> Option<Extracted> {
-    let doc = Html::parse_document(html);
+    extract_doc(&parse_html(html), url)
+}
+
+/// [`extract`] on a page already parsed (by [`super::dom::parse`]).
+pub fn extract_doc(doc: &Html, url: &str) -> Option<Extracted> {
     let arena = Arena::build(doc.root_element());
 
     let mut chosen = None;
@@ -72,13 +86,15 @@ pub fn extract(html: &str, url: &str) -> Option<Extracted> {
     }
     let (body, roots, mode) = chosen?;
 
-    let title = find_title(&doc, &arena, &roots);
+    let title = find_title(doc, &arena, &roots);
     // A headline repeated as the body's first line (bold title inside the container) is not body.
     let body = match (&title, body.split_once('\n')) {
         (Some(t), Some((first, rest))) if first == t => rest.to_string(),
         _ => body,
     };
-    let (published, date_source) = match find_date(&doc, &arena, &roots, mode, url) {
+    let ld = linked_data(doc);
+    let body = fuller_declared_body(&ld, &body).unwrap_or(body);
+    let (published, date_source) = match find_date(doc, &ld, &arena, &roots, mode, url) {
         Some((d, s)) => (Some(d), Some(s)),
         None => (None, None),
     };
@@ -88,6 +104,65 @@ pub fn extract(html: &str, url: &str) -> Option<Extracted> {
         published,
         date_source,
     })
+}
+
+/// What niryat reads from an article page: the source's `[sources.article]` selectors first, the
+/// automatic extractor when there are none or they find no body. The pipeline and `niryat extract`
+/// both read pages through this, so what `extract` shows is what gets classified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// Empty when none was found.
+    pub title: String,
+    /// Empty when no article text was found.
+    pub body: String,
+    pub published: Option<NaiveDate>,
+    /// Where `published` came from: an [`Extracted::date_source`], or `"date selector"`.
+    pub date_source: Option<&'static str>,
+    /// Selectors, automatic, or none when neither found a body.
+    pub method: Extraction,
+    /// Selectors were given but their `body` matched no text (the automatic extractor was used).
+    pub selectors_missed: bool,
+}
+
+/// Reads a parsed article page: `rules` first when given, else (or when they find no body)
+/// [`extract_doc`]. `url` is the page's address, for URL dates (may be empty).
+pub fn read_article(doc: &Html, url: &str, rules: Option<&ArticleRules>) -> Reading {
+    let url_date = date_from_url_with_source(url);
+    let selected = rules.map(|r| extract_article(doc, r));
+    if let Some(Ok(a)) = selected {
+        let (published, date_source) = match (a.published, url_date) {
+            (Some(d), _) => (Some(d), Some("date selector")),
+            (None, Some((d, s))) => (Some(d), Some(s)),
+            (None, None) => (None, None),
+        };
+        return Reading {
+            title: a.title,
+            body: a.body,
+            published,
+            date_source,
+            method: Extraction::Selectors,
+            selectors_missed: false,
+        };
+    }
+    let selectors_missed = rules.is_some();
+    match extract_doc(doc, url) {
+        Some(x) => Reading {
+            title: x.title.unwrap_or_default(),
+            body: x.body,
+            published: x.published,
+            date_source: x.date_source,
+            method: Extraction::Automatic,
+            selectors_missed,
+        },
+        None => Reading {
+            title: String::new(),
+            body: String::new(),
+            published: url_date.map(|(d, _)| d),
+            date_source: url_date.map(|(_, s)| s),
+            method: Extraction::None,
+            selectors_missed,
+        },
+    }
 }
 
 /// Date from the URL alone.
@@ -107,7 +182,7 @@ pub fn date_from_url(url: &str) -> Option<NaiveDate> {
 /// nothing, or the matches hold no text.
 pub fn text_of_selector(html: &str, selector: &str) -> Option<String> {
     let selector = Selector::parse(selector).ok()?;
-    let doc = Html::parse_document(html);
+    let doc = parse_html(html);
     let arena = Arena::build(doc.root_element());
     // Matches in document order; a match inside an earlier match is not descended into.
     let mut roots = Vec::new();
@@ -228,6 +303,18 @@ impl<'a> Arena<'a> {
         self.nodes.get(i).map_or(&[], |n| n.children.as_slice())
     }
 
+    /// Whether `a` is `d` or one of its ancestors.
+    fn is_ancestor(&self, a: usize, d: usize) -> bool {
+        let mut n = d;
+        while n != NONE {
+            if n == a {
+                return true;
+            }
+            n = self.parent(n);
+        }
+        false
+    }
+
     /// Pre-order descendants of `root` (root included), iteratively.
     fn descendants(&self, root: usize) -> Vec<usize> {
         let mut out = Vec::new();
@@ -263,17 +350,21 @@ impl<'a> Arena<'a> {
         Some(collapse(&s))
     }
 
-    /// All text under `i`, whitespace-collapsed.
+    /// The visible text under `i`, whitespace-collapsed: never the content of scripts, styles,
+    /// templates and the like ([`is_skip_tag`]).
     fn text_of(&self, i: usize) -> String {
         let mut s = String::new();
-        for d in self.descendants(i) {
-            if let Some(ANode {
-                kind: Kind::Text(t),
-                ..
-            }) = self.nodes.get(d)
-            {
-                s.push_str(t);
-                s.push(' ');
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            match self.nodes.get(n).map(|x| &x.kind) {
+                Some(Kind::Text(t)) => {
+                    s.push_str(t);
+                    s.push(' ');
+                }
+                Some(Kind::Elem(e)) if n == i || !is_skip_tag(e.value().name()) => {
+                    stack.extend(self.children(n).iter().rev());
+                }
+                _ => {}
             }
         }
         collapse(&s)
@@ -744,7 +835,7 @@ fn keep_line(text: &str, line: &Line) -> bool {
     if line.chars == 0 {
         return false;
     }
-    if line.link_chars * 2 > line.chars {
+    if line.link_chars * 2 > line.chars || !text.chars().any(char::is_alphanumeric) {
         return false;
     }
     let n = text.chars().count();
@@ -826,15 +917,51 @@ fn extract_body(arena: &Arena<'_>, mode: Mode) -> Option<(String, Vec<usize>, Mo
             .flatten()
             .map(|s| s * (1.0 - totals.get(i).copied().unwrap_or_default().link_density()))
     };
-    let mut best: Option<(usize, f64)> = None;
-    for i in 0..arena.nodes.len() {
-        if let Some(s) = final_score(i)
-            && best.is_none_or(|(_, b)| s > b)
-        {
-            best = Some((i, s));
+    // The best candidates, best first.
+    let mut ranked: Vec<(usize, f64)> = (0..arena.nodes.len())
+        .filter_map(|i| final_score(i).map(|s| (i, s)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.truncate(TOP_CANDIDATES);
+    let &(mut top, top_score) = ranked.first()?;
+
+    // An article split over several similar blocks: when at least three other strong candidates
+    // sit under one ancestor of the best one, that ancestor holds the article.
+    let close: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .filter(|&&(_, s)| s >= top_score * 0.75)
+        .map(|&(i, _)| i)
+        .collect();
+    if close.len() >= 3 {
+        let mut a = arena.parent(top);
+        while a != NONE && !matches!(arena.tag(a), "body" | "html") {
+            let inside = close.iter().filter(|&&c| arena.is_ancestor(a, c)).count();
+            if inside >= 3 {
+                top = a;
+                break;
+            }
+            a = arena.parent(a);
         }
     }
-    let (top, top_score) = best?;
+    // A lone child says nothing its parent does not: take the parent, whose siblings are checked.
+    while let p = arena.parent(top)
+        && p != NONE
+        && !matches!(arena.tag(p), "body" | "html")
+        && arena
+            .children(p)
+            .iter()
+            .filter(|&&c| arena.elem(c).is_some())
+            .count()
+            == 1
+    {
+        top = p;
+    }
+    let top_score = final_score(top).unwrap_or(top_score).max(top_score);
+    let top_class = arena
+        .elem(top)
+        .and_then(|e| e.value().attr("class"))
+        .filter(|c| !c.trim().is_empty());
 
     // Siblings that carry more of the same article (text split over sibling blocks).
     let parent = arena.parent(top);
@@ -848,12 +975,16 @@ fn extract_body(arena: &Arena<'_>, mode: Mode) -> Option<(String, Vec<usize>, Mo
                 roots.push(s);
                 continue;
             }
-            if arena.elem(s).is_none() || is_boilerplate(arena, s, mode) {
+            if arena.elem(s).is_none() || is_boilerplate(arena, s, mode) || arena.tag(s) == "h1" {
                 continue;
             }
             let t = totals.get(s).copied().unwrap_or_default();
+            // A sibling of the same class as the best block is another part of it.
+            let same_class = top_class.is_some()
+                && arena.elem(s).and_then(|e| e.value().attr("class")) == top_class;
+            let bonus = if same_class { top_score * 0.2 } else { 0.0 };
             let include = match final_score(s) {
-                Some(sc) if sc >= threshold => true,
+                Some(sc) if sc + bonus >= threshold => true,
                 _ => {
                     arena.tag(s) == "p"
                         && t.link_density() < 0.25
@@ -897,6 +1028,13 @@ fn prune_set(arena: &Arena<'_>, roots: &[usize], mode: Mode) -> Vec<bool> {
                 continue;
             }
             let tag = arena.tag(i);
+            // The headline is the title, not body text.
+            if tag == "h1" {
+                if let Some(p) = prune.get_mut(i) {
+                    *p = true;
+                }
+                continue;
+            }
             if !(is_block_tag(tag) || matches!(tag, "span" | "strong" | "b")) {
                 continue;
             }
@@ -1061,9 +1199,11 @@ fn find_title(doc: &Html, arena: &Arena<'_>, roots: &[usize]) -> Option<String> 
             levels += 1;
         }
     }
-    if let Some(t) = doc
-        .select(&H1_KNOWN)
-        .find_map(|h| clean(&h.text().collect::<Vec<_>>().join(" ")))
+    if let Some(t) = arena
+        .descendants(0)
+        .into_iter()
+        .filter(|&i| arena.elem(i).is_some_and(|e| H1_KNOWN.matches(&e)))
+        .find_map(|i| clean(&arena.text_of(i)))
     {
         return Some(t);
     }
@@ -1114,44 +1254,106 @@ fn plausible(d: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// `datePublished` in JSON-LD, preferring Article-like objects, looking inside `@graph` and arrays.
-fn json_ld_date(doc: &Html) -> Option<NaiveDate> {
-    fn visit(v: &serde_json::Value, article: &mut Vec<String>, other: &mut Vec<String>) {
+fn json_ld_date(ld: &LinkedData) -> Option<NaiveDate> {
+    let mut article = Vec::new();
+    let mut other = Vec::new();
+    for o in ld.values.iter().flat_map(json_objects) {
+        if let Some(serde_json::Value::String(d)) = o.get("datePublished") {
+            if is_article_type(o) {
+                article.push(d);
+            } else {
+                other.push(d);
+            }
+        }
+    }
+    let raw = ld
+        .unparsed
+        .iter()
+        .flat_map(|t| LD_DATE_RE.captures_iter(t).map(|c| c[1].to_string()));
+    article
+        .into_iter()
+        .chain(other)
+        .map(|d| parse_date(d))
+        .chain(raw.map(|d| parse_date(&d)))
+        .find_map(|d| d)
+}
+
+/// The page's JSON-LD scripts, read once: the parsed ones, and the text of those that are not
+/// valid JSON (searched for dates by regex).
+struct LinkedData {
+    values: Vec<serde_json::Value>,
+    unparsed: Vec<String>,
+}
+
+fn linked_data(doc: &Html) -> LinkedData {
+    let mut ld = LinkedData {
+        values: Vec::new(),
+        unparsed: Vec::new(),
+    };
+    for script in doc.select(&LD_JSON) {
+        let text: String = script.text().collect();
+        match serde_json::from_str::<serde_json::Value>(text.trim()) {
+            Ok(v) => ld.values.push(v),
+            Err(_) => ld.unparsed.push(text),
+        }
+    }
+    ld
+}
+
+/// Every JSON object inside `v` (itself included), in document order, walked iteratively.
+fn json_objects(v: &serde_json::Value) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
         match v {
-            serde_json::Value::Array(a) => a.iter().for_each(|x| visit(x, article, other)),
+            serde_json::Value::Array(a) => stack.extend(a.iter().rev()),
             serde_json::Value::Object(o) => {
-                if let Some(serde_json::Value::String(d)) = o.get("datePublished") {
-                    let ty = o.get("@type").map(|t| t.to_string()).unwrap_or_default();
-                    if ty.contains("Article") || ty.contains("BlogPosting") || ty.contains("Report")
-                    {
-                        article.push(d.clone());
-                    } else {
-                        other.push(d.clone());
-                    }
-                }
-                for (k, x) in o {
-                    if k != "datePublished" {
-                        visit(x, article, other);
-                    }
-                }
+                out.push(o);
+                stack.extend(o.values().rev());
             }
             _ => {}
         }
     }
-    let mut article = Vec::new();
-    let mut other = Vec::new();
-    let mut raw = Vec::new();
-    for script in doc.select(&LD_JSON) {
-        let text: String = script.text().collect();
-        match serde_json::from_str::<serde_json::Value>(text.trim()) {
-            Ok(v) => visit(&v, &mut article, &mut other),
-            Err(_) => raw.extend(LD_DATE_RE.captures_iter(&text).map(|c| c[1].to_string())),
-        }
-    }
-    article
+    out
+}
+
+/// A schema.org object whose `@type` names an article (NewsArticle, BlogPosting, Report …).
+fn is_article_type(o: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let ty = o.get("@type").map(|t| t.to_string()).unwrap_or_default();
+    ty.contains("Article") || ty.contains("BlogPosting") || ty.contains("Report")
+}
+
+/// The longest plain-text schema.org `articleBody` of an article object on the page.
+fn json_ld_body(ld: &LinkedData) -> Option<&str> {
+    ld.values
         .iter()
-        .chain(other.iter())
-        .chain(raw.iter())
-        .find_map(|d| parse_date(d))
+        .flat_map(json_objects)
+        .filter(|o| is_article_type(o))
+        .filter_map(|o| match o.get("articleBody") {
+            Some(serde_json::Value::String(b)) if !b.contains("</") => Some(b.as_str()),
+            _ => None,
+        })
+        .max_by_key(|b| b.len())
+}
+
+/// The page's schema.org `articleBody` instead of `body` when the page shows only the start of
+/// the article (paywalls, "read more" pages, lazy-loaded text): the declared body is at least half
+/// as long again and begins like, or holds the start of, what the page shows.
+fn fuller_declared_body(ld: &LinkedData, body: &str) -> Option<String> {
+    let declared = json_ld_body(ld)?;
+    let paras: Vec<String> = declared
+        .lines()
+        .map(|l| nfc(collapse(l)))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let declared = paras.join("\n");
+    if non_ws_chars(&declared) * 2 < non_ws_chars(body) * 3 {
+        return None;
+    }
+    let flat = |s: &str| -> String { s.split_whitespace().collect::<Vec<_>>().join(" ") };
+    let (d, b) = (flat(&declared), flat(body));
+    let head = |s: &str| -> String { s.chars().take(60).collect() };
+    (d.contains(&head(&b)) || b.contains(&head(&d))).then_some(declared)
 }
 
 /// `time[datetime]` inside the container, then inside its enclosing blocks, outside boilerplate;
@@ -1305,6 +1507,7 @@ fn date_from_url_with_source(url: &str) -> Option<(NaiveDate, &'static str)> {
 
 fn find_date(
     doc: &Html,
+    ld: &LinkedData,
     arena: &Arena<'_>,
     roots: &[usize],
     mode: Mode,
@@ -1316,7 +1519,7 @@ fn find_date(
     {
         return Some((d, "article:published_time"));
     }
-    if let Some(d) = json_ld_date(doc) {
+    if let Some(d) = json_ld_date(ld) {
         return Some((d, "json-ld"));
     }
     if let Some(d) = doc
@@ -1337,6 +1540,7 @@ fn find_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::dom::{MAX_DEPTH, cap_depth};
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
@@ -1872,6 +2076,245 @@ mod tests {
         let x = extract(&html, "").unwrap();
         assert!(x.body.contains("खैरागढ़"));
         assert!(text_of_selector(&html, "p").is_some());
+    }
+
+    /// Depth of the deepest element of a parsed page (`html` is depth 1).
+    fn max_depth(html: &str) -> usize {
+        let doc = Html::parse_document(html);
+        let arena = Arena::build(doc.root_element());
+        // Parents come before their children in the arena.
+        let mut depth = vec![0usize; arena.nodes.len()];
+        for i in 0..arena.nodes.len() {
+            if arena.elem(i).is_some() {
+                let p = arena.parent(i);
+                depth[i] = if p == NONE { 0 } else { depth[p] } + 1;
+            }
+        }
+        depth.into_iter().max().unwrap_or(0)
+    }
+
+    #[test]
+    fn a_hundred_thousand_nested_divs_are_read_in_bounded_work() {
+        let text = corpus_text("pnewschhattisgarh");
+        let first = collapse(text.lines().next().unwrap());
+        let n = 100_000;
+        let html = format!(
+            "<html><head><title>गहरा पन्ना</title></head><body>{}<p>{text}</p>{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        // Every element is kept, none deeper than MAX_DEPTH.
+        let capped = cap_depth(&html);
+        assert_eq!(capped.matches("<div>").count(), n);
+        assert_eq!(capped.matches("<p>").count(), 1);
+        assert_eq!(max_depth(&capped), MAX_DEPTH);
+        let x = extract(&html, "").unwrap();
+        assert!(x.body.starts_with(&first), "{}", x.body);
+        assert_eq!(x.title.as_deref(), Some("गहरा पन्ना"));
+        // The same through the selector path (read_article caps the page before both).
+        let rules = ArticleRules {
+            title: sel("title"),
+            body: sel("body"),
+            date: None,
+        };
+        let r = read_article(&parse_html(&html), "", Some(&rules));
+        assert_eq!(r.method, Extraction::Selectors);
+        assert!(r.body.starts_with(&first));
+    }
+
+    #[test]
+    fn ordinary_pages_are_not_touched_by_the_depth_cap() {
+        for name in [
+            "wp-newspaper.html",
+            "dprcg-post.html",
+            "table-layout.html",
+            "wp-generic.html",
+        ] {
+            let html = page(name);
+            assert!(
+                matches!(cap_depth(&html), std::borrow::Cow::Borrowed(_)),
+                "{name}"
+            );
+        }
+        // Unclosed paragraphs, list items and cells close each other; markup inside scripts,
+        // comments and quoted attributes is not markup.
+        let html = format!(
+            "<body>{}<ul>{}</ul><table>{}</table><script>{}</script><!-- {} --><div title='>{}'>x</div></body>",
+            "<p>पैरा".repeat(2_000),
+            "<li>सूची".repeat(2_000),
+            "<tr><td>क<td>ख".repeat(2_000),
+            "document.write('<div>');".repeat(2_000),
+            "<div>".repeat(2_000),
+            "<div>".repeat(2_000)
+        );
+        assert!(matches!(cap_depth(&html), std::borrow::Cow::Borrowed(_)));
+        // Deep nesting after all that is still capped.
+        let deep = format!("{html}{}", "<section>".repeat(2_000));
+        assert_eq!(max_depth(&deep), 2_000 + 2);
+        // html and body are implied around it.
+        assert_eq!(max_depth(&cap_depth(&deep)), MAX_DEPTH + 2);
+    }
+
+    #[test]
+    fn script_and_style_never_reach_the_title() {
+        let text = corpus_text("pnewschhattisgarh");
+        let paras: String = text.lines().map(|p| format!("<p>{p}</p>")).collect();
+        // The h1 inside the article.
+        let html = format!(
+            r#"<html><head><style>h1 {{ color: red }}</style></head><body><article>
+            <h1>निर्यात बैठक<script>var ad_slot = "top";</script><style>.x{{margin:0}}</style><noscript>Enable JavaScript</noscript></h1>
+            <div class="entry-content">{paras}</div></article></body></html>"#
+        );
+        assert_eq!(
+            extract(&html, "").unwrap().title.as_deref(),
+            Some("निर्यात बैठक")
+        );
+        // A theme's h1.entry-title away from the container.
+        let html = format!(
+            r#"<html><body><div class="top"><h1 class="entry-title"><script>window.x = 1;</script>निर्यात बैठक<style>h1{{}}</style></h1></div>
+            <div id="main"><div class="entry-content">{paras}</div></div></body></html>"#
+        );
+        assert_eq!(
+            extract(&html, "").unwrap().title.as_deref(),
+            Some("निर्यात बैठक")
+        );
+        // The source's title selector (`niryat extract --source`, the pipeline) too.
+        let rules = ArticleRules {
+            title: sel("h1.entry-title"),
+            body: sel(".entry-content"),
+            date: None,
+        };
+        assert_eq!(
+            read_article(&parse_html(&html), "", Some(&rules)).title,
+            "निर्यात बैठक"
+        );
+    }
+
+    #[test]
+    fn read_article_prefers_selectors_then_automatic_then_the_url_date() {
+        let html = page("dprcg-post.html");
+        let url = "https://dprcg.gov.in/post/1790772080/x";
+        let rules = ArticleRules {
+            title: sel("h1"),
+            body: sel(".field-item"),
+            date: Some(sel("time")),
+        };
+        let r = read_article(&parse_html(&html), url, Some(&rules));
+        assert_eq!(r.method, Extraction::Selectors);
+        assert!(!r.selectors_missed);
+        assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"), "{}", r.body);
+        // No <time> on the page: the date comes from the URL, and says so.
+        assert_eq!(r.published, Some(d(2026, 9, 30)));
+        assert_eq!(r.date_source, Some("dprcg-id"));
+
+        let missing = ArticleRules {
+            title: sel("h1"),
+            body: sel(".no-such-body"),
+            date: None,
+        };
+        let r = read_article(&parse_html(&html), url, Some(&missing));
+        assert_eq!(r.method, Extraction::Automatic);
+        assert!(r.selectors_missed);
+        assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"));
+        assert_eq!(
+            r,
+            Reading {
+                selectors_missed: true,
+                ..read_article(&parse_html(&html), url, None)
+            }
+        );
+
+        let r = read_article(
+            &parse_html("<html><body><p>छोटा</p></body></html>"),
+            url,
+            None,
+        );
+        assert_eq!(r.method, Extraction::None);
+        assert_eq!(r.body, "");
+        assert_eq!(r.published, Some(d(2026, 9, 30)));
+        assert_eq!(r.date_source, Some("dprcg-id"));
+    }
+
+    /// Paragraphs of a few corpus notes, for pages built in the tests below.
+    fn corpus_paragraphs(n: usize) -> Vec<String> {
+        corpus_rows()
+            .iter()
+            .flat_map(|r| {
+                r["text"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .map(collapse)
+                    .filter(|l| l.chars().count() > 120)
+                    .collect::<Vec<_>>()
+            })
+            .take(n)
+            .collect()
+    }
+
+    #[test]
+    fn an_article_split_over_similar_blocks_is_read_whole() {
+        let paras = corpus_paragraphs(6);
+        let steps: String = paras
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    r#"<div class="mod step"><div class="stepContent"><div class="content"><span class="head">चरण {i}</span><p>{p}</p></div></div></div>"#
+                )
+            })
+            .collect();
+        let others: String = (0..8)
+            .map(|i| {
+                format!("<li><a href='/n{i}'>कलेक्टर ने की समीक्षा बैठक, दिए आवश्यक निर्देश {i}</a></li>")
+            })
+            .collect();
+        let html = format!(
+            r#"<html><body><div id="page"><div class="article"><h1>निर्यात बैठक</h1>{steps}</div>
+            <div class="more"><ul>{others}</ul></div></div></body></html>"#
+        );
+        let x = extract(&html, "").unwrap();
+        for p in &paras {
+            assert!(x.body.contains(p.as_str()), "missing {p:?} in {}", x.body);
+        }
+        assert!(!x.body.contains("समीक्षा बैठक"));
+    }
+
+    #[test]
+    fn the_declared_article_body_replaces_a_truncated_page() {
+        let paras = corpus_paragraphs(5);
+        let ld = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "निर्यात बैठक",
+            "articleBody": paras.join("\n"),
+        });
+        // The page shows the first two paragraphs; the rest is behind a "read more".
+        let html = format!(
+            r#"<html><head><script type="application/ld+json">{ld}</script></head><body>
+            <article><div class="entry-content"><p>{}</p><p>{}</p></div><a href="/more">पूरा पढ़ें</a></article></body></html>"#,
+            paras[0], paras[1]
+        );
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, paras.join("\n"));
+        // A declared body that is not this article (another text) is not used.
+        let other = serde_json::json!({"@type": "NewsArticle", "articleBody": corpus_paragraphs(12)[6..].join("\n")});
+        let html = html.replace(&ld.to_string(), &other.to_string());
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, format!("{}\n{}", paras[0], paras[1]));
+    }
+
+    #[test]
+    fn the_headline_inside_the_article_is_the_title_not_body() {
+        let paras = corpus_paragraphs(3);
+        let html = format!(
+            r#"<html><head><meta property="og:title" content="निर्यात संवर्धन समिति की बैठक | समाचार"></head><body>
+            <div class="story-body"><h1 class="headline"><span>निर्यात संवर्धन समिति की बैठक</span><br><span>संवाददाता, रायपुर</span></h1>
+            <p>{}</p><p>{}</p><p>{}</p></div></body></html>"#,
+            paras[0], paras[1], paras[2]
+        );
+        let x = extract(&html, "").unwrap();
+        assert_eq!(x.body, paras.join("\n"));
     }
 
     /// Timing figures for ~1 MB pages (not a timed assertion): run with

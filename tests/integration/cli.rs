@@ -4,7 +4,7 @@ use assert_cmd::Command;
 
 use crate::helpers::*;
 
-fn niryat() -> Command {
+pub fn niryat() -> Command {
     let mut c = Command::cargo_bin("niryat").unwrap();
     c.env_remove("TELEGRAM_BOT_TOKEN")
         .env_remove("NIRYAT_CONFIG")
@@ -15,7 +15,7 @@ fn niryat() -> Command {
 
 /// Run the binary from an async test (the fake servers live on this runtime, so the blocking
 /// wait happens on the blocking pool).
-async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Output {
+pub async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Output {
     tokio::task::spawn_blocking(move || niryat().args(args).output().unwrap())
         .await
         .unwrap()

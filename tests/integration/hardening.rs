@@ -37,12 +37,22 @@ fn skip_reason(t: &TestApp, path: &str) -> Option<String> {
     .flatten()
 }
 
+fn stored_body(t: &TestApp, path: &str) -> Option<String> {
+    query_db::<String>(
+        &t.db_path(),
+        &format!(
+            "SELECT body FROM articles WHERE url = '{}'",
+            t.site_url(path)
+        ),
+    )
+}
+
 fn read_log(log: &std::path::Path) -> String {
     std::fs::read_to_string(log).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_nested_100000_deep_is_recorded_with_its_reason_by_once_run_and_test_source() {
+async fn a_page_nested_100000_deep_is_read_by_once_run_and_test_source_without_crashing() {
     let mut t = spawn_app_with(Options {
         backfill: 1,
         ..Options::default()
@@ -54,27 +64,22 @@ async fn a_page_nested_100000_deep_is_recorded_with_its_reason_by_once_run_and_t
     t.site
         .set("/news/district-news", one_item_listing("/post/1/deep"));
 
-    // `test-source` reads it and says why, without storing anything.
+    // `test-source` reads it (nesting capped as browsers do) and stores nothing.
     let mut child = spawn_niryat(&["test-source", DPR], &t.config_path, true, &log);
     let status = wait_exit(&mut child, Duration::from_secs(60)).await;
     let out = read_log(&log);
     assert_eq!(status.code(), Some(0), "{out}");
-    assert!(out.contains("[error]") && out.contains("deep"), "{out}");
+    assert!(
+        out.contains("(selectors)") && !out.contains("[error]"),
+        "{out}"
+    );
 
-    // `once`: the item is recorded as seen with its reason, and the process carries on.
+    // `once`: read, classified and stored like any page.
     let mut child = spawn_niryat(&["once"], &t.config_path, true, &log);
     let status = wait_exit(&mut child, Duration::from_secs(60)).await;
     assert_eq!(status.code(), Some(0), "{}", read_log(&log));
-    let reason = skip_reason(&t, "/post/1/deep").expect("recorded as seen");
-    assert!(reason.contains("deep"), "{reason}");
-    // It is not tried again.
-    let before = t.requests_to("/post/1/deep").await;
-    let mut child = spawn_niryat(&["once"], &t.config_path, true, &log);
-    assert_eq!(
-        wait_exit(&mut child, Duration::from_secs(60)).await.code(),
-        Some(0)
-    );
-    assert_eq!(t.requests_to("/post/1/deep").await, before);
+    let body = stored_body(&t, "/post/1/deep").expect("stored");
+    assert_eq!(body, "निर्यात संवर्धन समिति की बैठक");
 
     // `run` (worker threads): the same for a new deep item, then a clean stop.
     t.site.set("/post/2/deep", Page::Html(deep_page(100_000)));
@@ -90,15 +95,55 @@ async fn a_page_nested_100000_deep_is_recorded_with_its_reason_by_once_run_and_t
     );
     let mut child = spawn_niryat(&["run"], &t.config_path, true, &log);
     wait_until(
-        "the run command to record the deep page",
+        "the run command to store the deep page",
         Duration::from_secs(60),
-        || async { skip_reason(&t, "/post/2/deep").is_some() },
+        || async { stored_body(&t, "/post/2/deep").is_some() },
     )
     .await;
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0), "{}", read_log(&log));
     assert!(!read_log(&log).contains("overflowed its stack"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_cannot_be_processed_is_recorded_with_its_reason_and_not_retried() {
+    // A parse budget far below what a 1 MB page costs; the listing fits in one parser chunk.
+    let mut t = spawn_app_with(Options {
+        backfill: 1,
+        ..Options::default()
+    })
+    .await;
+    t.edit_config(|c| {
+        c.replace(
+            "min_delay = \"0s\"",
+            "min_delay = \"0s\"\nparse_timeout = \"1ms\"",
+        )
+    });
+    t.restart();
+    let huge = article_html(
+        "दुर्ग : बैठक",
+        &"निर्यात संवर्धन समिति की बैठक।\n".repeat(12_000),
+        None,
+    );
+    t.site.set("/post/3/huge", Page::Html(huge.into_bytes()));
+    t.site
+        .set("/news/district-news", one_item_listing("/post/3/huge"));
+    let report = t.run_once().await;
+    let s = &report.sources[0];
+    assert_eq!(
+        (s.error.as_deref(), s.unprocessable, s.fetched),
+        (None, 1, 0),
+        "{s:?}"
+    );
+    let reason = skip_reason(&t, "/post/3/huge").expect("recorded as seen");
+    assert!(
+        reason.contains("parse_timeout") && reason.contains("/post/3/huge"),
+        "{reason}"
+    );
+    // Not tried again.
+    t.run_once().await;
+    assert_eq!(t.requests_to("/post/3/huge").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

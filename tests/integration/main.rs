@@ -6,6 +6,7 @@ mod crash;
 mod daemon;
 mod delivery;
 mod duplicates;
+mod extract;
 mod faults;
 mod hardening;
 mod helpers;
