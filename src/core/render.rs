@@ -7,7 +7,8 @@
 //! and of Chhattisgarh positives from `tests/fixtures/corpus/dev.jsonl`. After an intended change,
 //! regenerate them with `UPDATE_GOLDEN=1 cargo test --lib golden` and review the diff.
 
-use super::summary::{Lang, Summary, shorten_by};
+use super::summary::{Summary, shorten_by};
+use super::text::Lang;
 
 /// Telegram's message length limit, in UTF-16 code units of the parsed text.
 pub const TELEGRAM_LIMIT: usize = 4096;

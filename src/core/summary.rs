@@ -9,32 +9,7 @@ use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 
 use super::dateline::{PartialDate, parse_dateline};
-
-/// Article language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Lang {
-    Hi,
-    En,
-}
-
-/// Hindi when at least a quarter of the letters are Devanagari (English press text carries
-/// almost none; Hindi text often carries Latin agency names). Empty text counts as Hindi.
-pub fn detect_lang(text: &str) -> Lang {
-    let (mut deva, mut latin) = (0usize, 0usize);
-    for c in text.chars() {
-        if ('\u{0900}'..='\u{097F}').contains(&c) && c.is_alphabetic() {
-            deva += 1;
-        } else if c.is_ascii_alphabetic() {
-            latin += 1;
-        }
-    }
-    // (0, 0) also lands here: empty text counts as Hindi
-    if deva * 4 >= deva + latin {
-        Lang::Hi
-    } else {
-        Lang::En
-    }
-}
+use super::text::{Lang, detect_lang};
 
 /// What the channel shows about one article.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
