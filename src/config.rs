@@ -19,6 +19,8 @@ use crate::core::page::{ArticleRules, ListRules};
 
 /// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
 pub const DEFAULT_CONFIG_PATH: &str = "config/niryat.toml";
+/// `[schedule] timezone` when not set: the time zone of every date niryat reads and shows.
+pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Kolkata;
 /// Most listing pages one pass may read (`[sources.list] max_pages`).
 pub const MAX_PAGES: usize = 50;
 /// Most days a `{date:…}` template or a WordPress search may reach back (`days`).
@@ -112,7 +114,7 @@ fn default_cron() -> String {
     "0 */15 * * * *".into()
 }
 fn default_tz() -> String {
-    "Asia/Kolkata".into()
+    DEFAULT_TIMEZONE.name().into()
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -72,6 +72,7 @@ pub async fn run(
         _ => None,
     };
     let rules = source.and_then(|s| s.kind.article());
+    let tz = settings.map_or(niryat::config::DEFAULT_TIMEZONE, |s| s.timezone);
     let (mut files, mut urls) = (0, 0);
     for input in inputs {
         let read = match (as_url(input), &fetcher, settings) {
@@ -94,12 +95,12 @@ pub async fn run(
                     .get(&url, opts)
                     .await
                     .map(|page| {
-                        readable::read_article(&parse_html(&page.text), url.as_str(), rules)
+                        readable::read_article(&parse_html(&page.text), url.as_str(), rules, tz)
                     })
                     .map_err(InputError::from)
             }
             _ => read_file(Path::new(input))
-                .map(|html| readable::read_article(&parse_html(&html), "", rules))
+                .map(|html| readable::read_article(&parse_html(&html), "", rules, tz))
                 .map_err(|source| InputError::File {
                     path: input.clone(),
                     source,

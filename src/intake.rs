@@ -80,7 +80,7 @@ impl Engine {
                 };
                 let rules = src.kind.article().cloned();
                 let fallback_date = entry.published;
-                let budget = self.budget();
+                let (budget, tz) = (self.budget(), self.settings.timezone);
                 Box::new(move || {
                     extract_and_classify(
                         &detector,
@@ -89,7 +89,7 @@ impl Engine {
                         &page.text,
                         rules.as_ref(),
                         fallback_date,
-                        (today, budget),
+                        (today, budget, tz),
                     )
                 })
             }
@@ -123,10 +123,10 @@ fn extract_and_classify(
     html: &str,
     rules: Option<&ArticleRules>,
     fallback_date: Option<NaiveDate>,
-    (today, budget): (NaiveDate, dom::Budget),
+    (today, budget, tz): (NaiveDate, dom::Budget, chrono_tz::Tz),
 ) -> Result<Article, String> {
     let doc = dom::parse(html, budget).map_err(|e| e.to_string())?;
-    let r = readable::read_article(&doc, url.as_str(), rules);
+    let r = readable::read_article(&doc, url.as_str(), rules, tz);
     let x = Extracted {
         title: r.title,
         body: r.body,

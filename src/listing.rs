@@ -312,8 +312,8 @@ impl Engine {
             etag: raw.header("etag").map(str::to_owned),
             last_modified: raw.header("last-modified").map(str::to_owned),
         };
-        let (bytes, base) = (raw.bytes, raw.url);
-        let parsed = tokio::task::spawn_blocking(move || entries::parse_feed(&bytes, &base))
+        let (bytes, base, tz) = (raw.bytes, raw.url, self.settings.timezone);
+        let parsed = tokio::task::spawn_blocking(move || entries::parse_feed(&bytes, &base, tz))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
@@ -377,7 +377,7 @@ impl Engine {
                     });
                 }
                 let text = decode::decode_xml(&raw.bytes, raw.header("content-type")).text;
-                let found = match entries::parse_wp_posts(&text) {
+                let found = match entries::parse_wp_posts(&text, self.settings.timezone) {
                     Ok(found) => found,
                     Err(e) => {
                         let message = if raw.url != url {

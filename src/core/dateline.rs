@@ -129,6 +129,8 @@ impl PartialDate {
 pub struct Dateline {
     /// The dateline town as written (e.g. "जांजगीर-चांपा", "RAIPUR").
     pub place: String,
+    /// A bracketed qualifier right after the town: "रायगढ़ (महाराष्ट्र)", "नारायणपुर (छ.ग.)".
+    pub qualifier: Option<String>,
     /// The date, if the dateline carried one.
     pub date: Option<PartialDate>,
     /// Byte offset in the body where the body text proper starts.
@@ -157,10 +159,13 @@ const DIGIT: &str = "[0-9०-९]";
 const PLACE: &str = r"[\p{L}\p{M}]+(?:[ \t\-–]+[\p{L}\p{M}]+){0,3}";
 const TRAIL: &str = r"(?:[ \t]*\((?:[^)\n]{1,40})\))?[ \t]*(?:[/।:.\-–—|]+)?";
 
-/// `Place[,] [D[,]] Month[,] [YYYY] trailer` (Hindi order, also "5 March 2023").
+/// A bracketed qualifier right after the place: `(महाराष्ट्र)`, `(छ.ग.)`.
+const QUALIFIER: &str = r"(?:[ \t]*\((?P<q>[^)\n]{1,40})\))?";
+
+/// `Place [(qualifier)][,] [D[,]] Month[,] [YYYY] trailer` (Hindi order, also "5 March 2023").
 static RE_DMY: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(
-        r"^(?P<place>{PLACE})[ \t]*,?[ \t]*(?:(?P<d>{DIGIT}{{1,2}})[ \t]*,?[ \t]*)?(?P<m>{MONTH_ALT})\.?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
+        r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*,?[ \t]*(?:(?P<d>{DIGIT}{{1,2}})[ \t]*,?[ \t]*)?(?P<m>{MONTH_ALT})\.?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
     );
     // Built only from compile-time constants; covered by the tests below.
     Regex::new(&pat).expect("constant dateline regex")
@@ -169,7 +174,7 @@ static RE_DMY: LazyLock<Regex> = LazyLock::new(|| {
 /// `Place, Month D[,] [YYYY] trailer` (English order: "Raipur, March 5, 2023:", "RAIPUR, Nov 14:").
 static RE_MDY: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(
-        r"^(?P<place>{PLACE})[ \t]*(?P<comma>,)?[ \t]*(?P<m>{MONTH_ALT})\.?[ \t]+(?P<d>{DIGIT}{{1,2}})(?:st|nd|rd|th)?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
+        r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*(?P<comma>,)?[ \t]*(?P<m>{MONTH_ALT})\.?[ \t]+(?P<d>{DIGIT}{{1,2}})(?:st|nd|rd|th)?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
     );
     // Built only from compile-time constants; covered by the tests below.
     Regex::new(&pat).expect("constant dateline regex")
@@ -177,9 +182,7 @@ static RE_MDY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Place only, followed by a strong separator: `रायपुर।`, `खैरागढ़ :—`, `रायपुर, 26 अक्टूबर (आरएनएस)।` handled above.
 static RE_PLACE_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    let pat = format!(
-        r"^(?P<place>{PLACE})(?:[ \t]*\([^)\n]{{1,40}}\))?[ \t]*(?:।|:[ \t]*[-–—]*|[–—]+-*)[ \t]*"
-    );
+    let pat = format!(r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*(?:।|:[ \t]*[-–—]*|[–—]+-*)[ \t]*");
     // Built only from compile-time constants; covered by the tests below.
     Regex::new(&pat).expect("constant dateline regex")
 });
@@ -301,6 +304,7 @@ fn parse_at(s: &str) -> Option<Dateline> {
         let end = all.end() + (rest.len() - rest.trim_start().len());
         return Some(Dateline {
             place: place.to_string(),
+            qualifier: c.name("q").map(|q| q.as_str().trim().to_owned()),
             date: Some(PartialDate {
                 year,
                 month: Some(month),
@@ -317,6 +321,7 @@ fn parse_at(s: &str) -> Option<Dateline> {
     let all = c.get(0)?;
     Some(Dateline {
         place: place.to_string(),
+        qualifier: c.name("q").map(|q| q.as_str().trim().to_owned()),
         date: None,
         end: all.end(),
     })

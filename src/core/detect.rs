@@ -26,6 +26,7 @@
 //! * **District**: dateline, URL slug, title, then the most-mentioned district; a state-capital रायपुर
 //!   dateline yields to another district named in the title, else to a "<district> जिले" in the lead.
 
+use crate::core::dateline;
 use crate::core::districts::{self, District};
 use crate::core::logit::sigmoid;
 use crate::core::text::{normalize, percent_decode, prefix_chars};
@@ -713,79 +714,20 @@ pub struct Analysis {
     region_reasons: Vec<String>,
 }
 
-/// Split raw text into normalised sentences (at । ॥ ? ! | newlines, and a `.` followed by a space or the
-/// end); empty sentences are dropped.
-fn split_sentences(raw: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut it = raw.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        let end = match c {
-            '।' | '॥' | '?' | '!' | '|' | '\n' => true,
-            '.' => it.peek().is_none_or(|(_, n)| n.is_whitespace()),
-            _ => false,
-        };
-        if end {
-            let norm = normalize(&raw[start..i]);
-            if !norm.is_empty() {
-                out.push(norm);
-            }
-            start = i + c.len_utf8();
-        }
-    }
-    let norm = normalize(&raw[start..]);
-    if !norm.is_empty() {
-        out.push(norm);
-    }
-    out
+/// Raw text split into sentences ([`text::split_sentences`], the one splitter) and normalised;
+/// empty sentences are dropped.
+fn normalized_sentences(raw: &str) -> Vec<String> {
+    super::text::split_sentences(raw)
+        .iter()
+        .map(|s| normalize(s))
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Characters of the body considered for the dateline.
 const DATELINE_CHARS: usize = 400;
 /// Characters of the body scanned (bounded for speed on huge pages).
 const BODY_CHARS: usize = 20_000;
-
-const MONTHS: &[&str] = &[
-    "जनवरि",
-    "फरवरि",
-    "मार्च",
-    "अप्रैल",
-    "अप्रेल",
-    "मई",
-    "मइ",
-    "जुन",
-    "जुलाइ",
-    "अगस्त",
-    "सितंबर",
-    "अक्टुबर",
-    "अक्तुबर",
-    "नवंबर",
-    "दिसंबर",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-];
 
 #[derive(Debug, Clone)]
 enum Place {
@@ -1021,7 +963,7 @@ impl Detector {
         }
 
         // Co-occurrence of export words and event nouns, within one sentence.
-        let body_sentences: Vec<String> = split_sentences(prefix_chars(doc.body, BODY_CHARS))
+        let body_sentences: Vec<String> = normalized_sentences(prefix_chars(doc.body, BODY_CHARS))
             .into_iter()
             .map(|s| self.mask(&s, &mut Vec::new()))
             .collect();
@@ -1187,57 +1129,21 @@ impl Detector {
         best
     }
 
-    /// Find the dateline place in the raw body start.
+    /// The dateline's place ([`dateline::parse_dateline`], the one dateline parser), with its
+    /// bracketed qualifier applied.
     fn dateline(&self, raw_body: &str) -> Option<Place> {
-        let head = prefix_chars(raw_body, DATELINE_CHARS);
-        let is_delim = |c: char| {
-            matches!(
-                c,
-                ',' | '।' | ':' | '/' | '(' | '—' | '–' | '|' | '॥' | '.' | '\n' | '-'
-            )
-        };
-        let mut seg_start = 0;
-        let mut segments = 0;
-        for (i, c) in head.char_indices() {
-            if !is_delim(c) {
-                continue;
-            }
-            // A hyphen inside a word (जांजगीर-चांपा) is not a delimiter.
-            if c == '-' {
-                let next = head[i + c.len_utf8()..].chars().next();
-                if next.is_some_and(|n| !n.is_whitespace() && n != '-') {
-                    continue;
-                }
-            }
-            let seg = &head[seg_start..i];
-            seg_start = i + c.len_utf8();
-            let norm = normalize(seg);
-            if norm.is_empty() {
-                continue;
-            }
-            segments += 1;
-            if let Some(p) = self.place_suffix(&norm) {
-                // "रायगढ़ (महाराष्ट्र),", "नारायणपुर (छ.ग.)": a bracketed state right after the place decides.
-                if c == '(' {
-                    return Some(self.qualify(p, &head[seg_start..]));
-                }
-                return Some(p);
-            }
-            if segments >= 12 {
-                break;
-            }
-        }
-        None
+        let d = dateline::parse_dateline(prefix_chars(raw_body, DATELINE_CHARS))?;
+        let place = self.place_suffix(&normalize(&d.place))?;
+        Some(match &d.qualifier {
+            Some(q) => self.qualify(place, q),
+            None => place,
+        })
     }
 
-    /// Apply a bracketed qualifier that follows a dateline place (`rest` starts after the `(`): an
-    /// other-state marker makes the place non-CG, a Chhattisgarh marker makes an ambiguous name certain.
-    fn qualify(&self, place: Place, rest: &str) -> Place {
-        let inner = prefix_chars(rest, 40);
-        let Some(close) = inner.find(')') else {
-            return place;
-        };
-        let q = normalize(&inner[..close]);
+    /// Apply a bracketed qualifier of a dateline place: an other-state marker makes the place
+    /// non-CG, a Chhattisgarh marker makes an ambiguous name certain.
+    fn qualify(&self, place: Place, qualifier: &str) -> Place {
+        let q = normalize(qualifier);
         if q.is_empty() {
             return place;
         }
@@ -1252,16 +1158,9 @@ impl Detector {
         }
     }
 
-    /// The place named by the last tokens of a segment (trailing date tokens skipped).
+    /// The place named by the last tokens of a dateline's place.
     fn place_suffix(&self, norm: &str) -> Option<Place> {
-        let mut toks: Vec<&str> = norm.split(' ').collect();
-        while let Some(last) = toks.last() {
-            if last.chars().all(|c| c.is_ascii_digit()) || MONTHS.contains(last) {
-                toks.pop();
-            } else {
-                break;
-            }
-        }
+        let toks: Vec<&str> = norm.split(' ').collect();
         let n = toks.len();
         for k in (1..=4.min(n)).rev() {
             let tail = &toks[n - k..];
@@ -1919,12 +1818,12 @@ mod tests {
     }
 
     #[test]
-    fn sentences_split_on_danda_and_full_stop() {
+    fn sentences_split_on_danda_and_full_stop_but_not_abbreviations() {
         assert_eq!(
-            split_sentences("बैठक हुई। निर्यात पर चर्चा.\nMr. X met 3.5 (छ.ग.) ok"),
-            ["बैठक हुइ", "निर्यात पर चर्चा", "mr", "x met 3 5 छ ग ok"]
+            normalized_sentences("बैठक हुई। निर्यात पर चर्चा.\nMr. X met 3.5 (छ.ग.) ok"),
+            ["बैठक हुइ", "निर्यात पर चर्चा", "mr x met 3 5 छ ग ok"]
         );
-        assert!(split_sentences("।।  . ").is_empty());
+        assert!(normalized_sentences("।।  . ").is_empty());
     }
 
     #[test]

@@ -15,7 +15,8 @@
 use std::fmt::Write as _;
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use scraper::Html;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
@@ -127,8 +128,6 @@ pub enum TemplateError {
     },
 }
 
-/// India Standard Time offset from UTC.
-const IST: TimeDelta = TimeDelta::minutes(5 * 60 + 30);
 /// A feed's `content` shorter than this (chars of text, whitespace collapsed) is an excerpt, not a body.
 const MIN_FEED_BODY_CHARS: usize = 300;
 
@@ -146,7 +145,7 @@ const MIN_FEED_BODY_CHARS: usize = 300;
 ///   text with boilerplate removal, when it holds at least 300 chars of text; a `description` /
 ///   `summary` is an excerpt and never a body (`None` → the caller fetches the page).
 /// * Published: `pubDate` / `published` (else `updated`) as an India-time date.
-pub fn parse_feed(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, EntriesError> {
+pub fn parse_feed(bytes: &[u8], base: &Url, tz: Tz) -> Result<Vec<Entry>, EntriesError> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .sanitize_content(false)
@@ -165,7 +164,7 @@ pub fn parse_feed(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, EntriesError> 
             .map(|t| html_inline_text(&t.content))
             .unwrap_or_default();
         let body = entry.content.as_ref().and_then(feed_body);
-        let published = entry.published.or(entry.updated).and_then(ist_date);
+        let published = entry.published.or(entry.updated).map(|t| local_date(t, tz));
         out.push(Entry {
             url,
             title,
@@ -349,7 +348,7 @@ fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
 ///
 /// A WordPress error object (`{"code": …, "message": …}`) or any other non-array is a
 /// [`EntriesError::Shape`] error; a non-object item too (its path, e.g. `$[2]`, is in the message).
-pub fn parse_wp_posts(json: &str) -> Result<Vec<Entry>, EntriesError> {
+pub fn parse_wp_posts(json: &str, tz: Tz) -> Result<Vec<Entry>, EntriesError> {
     let json = json.strip_prefix('\u{feff}').unwrap_or(json);
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| EntriesError::Json {
         // serde_json's Display ends with " at line L column C"; keep the "what" only.
@@ -411,7 +410,7 @@ pub fn parse_wp_posts(json: &str) -> Result<Vec<Entry>, EntriesError> {
         let published = obj
             .get("date_gmt")
             .and_then(|d| d.as_str())
-            .and_then(wp_gmt_date)
+            .and_then(|d| wp_gmt_date(d, tz))
             .or_else(|| {
                 obj.get("date")
                     .and_then(|d| d.as_str())
@@ -458,14 +457,14 @@ fn short_json(v: &serde_json::Value) -> String {
 }
 
 /// `date_gmt` (`2024-09-20T03:25:00`, UTC without offset) → India date.
-fn wp_gmt_date(s: &str) -> Option<NaiveDate> {
+fn wp_gmt_date(s: &str, tz: Tz) -> Option<NaiveDate> {
     let s = s.trim();
     if let Ok(dt) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
-        return ist_date(dt.and_utc());
+        return Some(local_date(dt.and_utc(), tz));
     }
     DateTime::parse_from_rfc3339(s)
         .ok()
-        .and_then(|d| ist_date(d.with_timezone(&Utc)))
+        .map(|d| local_date(d.with_timezone(&Utc), tz))
 }
 
 /// `date` (the site's own clock, assumed India) → its date.
@@ -546,9 +545,9 @@ fn html_inline_text(s: &str) -> String {
     page::collapse_ws(&text).nfc().collect()
 }
 
-/// A UTC instant → its date in India time.
-fn ist_date(t: DateTime<Utc>) -> Option<NaiveDate> {
-    t.naive_utc().checked_add_signed(IST).map(|d| d.date())
+/// A UTC instant → its date in the configured time zone.
+fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,6 +711,7 @@ fn format_problem(format: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const IN: Tz = chrono_tz::Asia::Kolkata;
     use proptest::prelude::*;
     use serde_json::Value;
 
@@ -772,7 +772,7 @@ mod tests {
         let m = manifest();
         let feed = page_of_kind(&m, "feed", "sites/wp-gp/feed.xml");
         let base = Url::parse("https://www.statenewsservice.in/feed/").unwrap();
-        let entries = parse_feed(GP_FEED.as_bytes(), &base).unwrap();
+        let entries = parse_feed(GP_FEED.as_bytes(), &base, IN).unwrap();
         let items = feed["items"].as_array().unwrap();
         assert_eq!(entries.len(), items.len());
         let mut with_body = 0;
@@ -802,7 +802,7 @@ mod tests {
 <item><title>बिना लिंक</title><description>x</description></item>
 </channel></rss>"#;
         let base = Url::parse("https://cgsandesh.example/feed/").unwrap();
-        let entries = parse_feed(xml.as_bytes(), &base).unwrap();
+        let entries = parse_feed(xml.as_bytes(), &base, IN).unwrap();
         assert_eq!(entries.len(), 1, "the item without a link is skipped");
         let e = &entries[0];
         assert_eq!(e.title, "आकर्षक उत्पाद की मांग – कलेक्टर “निर्यात”");
@@ -824,7 +824,7 @@ mod tests {
 <item><title>बिना पते</title><guid isPermaLink="false">post-183096</guid></item>
 </channel></rss>"#;
         let base = Url::parse("https://cgsandesh.example/feed/").unwrap();
-        let entries = parse_feed(xml.as_bytes(), &base).unwrap();
+        let entries = parse_feed(xml.as_bytes(), &base, IN).unwrap();
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(
             entries[0].url.as_str(),
@@ -876,7 +876,7 @@ mod tests {
     #[test]
     fn atom_feed_body_title_link_date() {
         let base = Url::parse("https://bilaspur.example/news/feed.atom").unwrap();
-        let entries = parse_feed(atom_feed().as_bytes(), &base).unwrap();
+        let entries = parse_feed(atom_feed().as_bytes(), &base, IN).unwrap();
         assert_eq!(entries.len(), 3, "{entries:#?}");
         let e = &entries[0];
         assert_eq!(
@@ -910,7 +910,7 @@ mod tests {
             ]
         });
         let base = Url::parse("https://bilaspur.example/feed.json").unwrap();
-        let entries = parse_feed(feed.to_string().as_bytes(), &base).unwrap();
+        let entries = parse_feed(feed.to_string().as_bytes(), &base, IN).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].title, "निर्यात & कार्यशाला");
         assert_eq!(entries[0].body.as_deref(), Some(BILASPUR));
@@ -921,7 +921,7 @@ mod tests {
 
     fn feed_err(xml: &str) -> (String, Option<usize>, Option<usize>, String) {
         let base = Url::parse("https://x.example/feed/").unwrap();
-        match parse_feed(xml.as_bytes(), &base) {
+        match parse_feed(xml.as_bytes(), &base, IN) {
             Err(e @ EntriesError::Feed { .. }) => {
                 let shown = e.to_string();
                 let EntriesError::Feed {
@@ -968,7 +968,8 @@ mod tests {
         assert!(
             parse_feed(
                 b"\x00\xff garbage",
-                &Url::parse("https://x.example/").unwrap()
+                &Url::parse("https://x.example/").unwrap(),
+                IN
             )
             .is_err()
         );
@@ -1010,7 +1011,7 @@ mod tests {
         ] {
             let page = page_of_kind(&m, "wp-json", file);
             let items = page["items"].as_array().unwrap();
-            let entries = parse_wp_posts(json).unwrap();
+            let entries = parse_wp_posts(json, IN).unwrap();
             assert_eq!(entries.len(), items.len());
             for (e, item) in entries.iter().zip(items) {
                 assert_eq!(e.url.as_str(), item["link"].as_str().unwrap());
@@ -1022,7 +1023,7 @@ mod tests {
             }
         }
         assert_eq!(seen, 4);
-        let page2 = parse_wp_posts(TD_PAGE2).unwrap();
+        let page2 = parse_wp_posts(TD_PAGE2, IN).unwrap();
         assert!(
             page2[0].title.ends_with("होती है – कलेक्टर"),
             "{}",
@@ -1034,7 +1035,7 @@ mod tests {
     fn wp_date_gmt_is_converted_to_ist() {
         let json = r#"[{"link":"https://cgsandesh.example/a/","date":"2024-03-10T01:30:00","date_gmt":"2024-03-09T20:00:00","title":{"rendered":"t"},"content":{"rendered":""}},
                        {"link":"https://cgsandesh.example/b/","date":"2024-03-10T01:30:00","title":{"rendered":"t"},"content":{"rendered":"<p>x</p>","protected":true}}]"#;
-        let e = parse_wp_posts(json).unwrap();
+        let e = parse_wp_posts(json, IN).unwrap();
         assert_eq!(e[0].published, Some(date("2024-03-10")));
         assert_eq!(e[0].body, None, "empty content is no body");
         assert_eq!(
@@ -1054,7 +1055,7 @@ mod tests {
         let with_ad = html.replacen("</p>", &format!("</p>\n{ad}"), 1);
         assert!(with_ad.contains("Advertisement"));
         posts[1]["content"]["rendered"] = Value::String(with_ad);
-        let e = parse_wp_posts(&posts.to_string()).unwrap();
+        let e = parse_wp_posts(&posts.to_string(), IN).unwrap();
         let body = e[1].body.as_deref().unwrap();
         assert!(!body.contains("Advertisement"), "{body}");
         let m = manifest();
@@ -1070,31 +1071,31 @@ mod tests {
     #[test]
     fn wp_json_errors_say_where() {
         let bad = "[{\"link\": \"https://a.example/\",\n \"title\": {\"rendered\": \"x\"}\n";
-        match parse_wp_posts(bad) {
+        match parse_wp_posts(bad, IN) {
             Err(EntriesError::Json { line, .. }) => assert_eq!(line, 3),
             other => panic!("{other:?}"),
         }
-        let e = parse_wp_posts("[{\"link\": \"https://a.example/\",}]").unwrap_err();
+        let e = parse_wp_posts("[{\"link\": \"https://a.example/\",}]", IN).unwrap_err();
         assert_eq!(
             e.to_string(),
             "bad WordPress JSON at line 1 column 32: trailing comma"
         );
 
         let err = r#"{"code":"rest_post_invalid_page_number","message":"The page number requested is larger than the number of pages available.","data":{"status":400}}"#;
-        let e = parse_wp_posts(err).unwrap_err();
+        let e = parse_wp_posts(err, IN).unwrap_err();
         assert!(matches!(&e, EntriesError::Shape { path, .. } if path == "$"));
         assert!(
             e.to_string().contains("rest_post_invalid_page_number"),
             "{e}"
         );
 
-        let e = parse_wp_posts(r#"[{"link":"https://a.example/"}, 7]"#).unwrap_err();
+        let e = parse_wp_posts(r#"[{"link":"https://a.example/"}, 7]"#, IN).unwrap_err();
         assert!(
             matches!(&e, EntriesError::Shape { path, .. } if path == "$[1]"),
             "{e}"
         );
         assert!(matches!(
-            parse_wp_posts("\"x\""),
+            parse_wp_posts("\"x\"", IN),
             Err(EntriesError::Shape { .. })
         ));
     }
@@ -1103,11 +1104,11 @@ mod tests {
     fn wp_posts_without_a_usable_link_are_skipped() {
         let json = r#"[{"title":{"rendered":"a"}},{"link":"/relative/"},{"link":"mailto:x@y.z"},{"link":42},
                        {"link":"https://a.example/p/?utm_source=x&id=1#c","title":"सादा शीर्षक"}]"#;
-        let e = parse_wp_posts(json).unwrap();
+        let e = parse_wp_posts(json, IN).unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].url.as_str(), "https://a.example/p/?id=1");
         assert_eq!(e[0].title, "सादा शीर्षक");
-        assert_eq!(parse_wp_posts("[]").unwrap(), vec![]);
+        assert_eq!(parse_wp_posts("[]", IN).unwrap(), vec![]);
     }
 
     #[test]
@@ -1260,7 +1261,7 @@ mod tests {
         #[test]
         fn parse_feed_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let base = Url::parse("https://x.example/feed/").unwrap();
-            let _ = parse_feed(&bytes, &base);
+            let _ = parse_feed(&bytes, &base, IN);
         }
 
         #[test]
@@ -1269,19 +1270,19 @@ mod tests {
             body in "(<[a-z:]{1,8}( [a-z]{1,4}=\"[^\"]{0,8}\")?/?>|</[a-z:]{1,8}>|&[#a-z0-9]{0,5};?|[^<&]{0,12}|<!\\[CDATA\\[|\\]\\]>|निर्यात){0,30}",
         ) {
             let base = Url::parse("https://x.example/feed/").unwrap();
-            let _ = parse_feed(format!("{head}{body}").as_bytes(), &base);
+            let _ = parse_feed(format!("{head}{body}").as_bytes(), &base, IN);
         }
 
         #[test]
         fn parse_wp_posts_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let _ = parse_wp_posts(&String::from_utf8_lossy(&bytes));
+            let _ = parse_wp_posts(&String::from_utf8_lossy(&bytes), IN);
         }
 
         #[test]
         fn parse_wp_posts_never_panics_on_jsonlike_text(
             s in "\\[(\\{(\"(link|title|content|rendered|date_gmt|date|protected)\":(\"[^\"]{0,12}\"|null|true|1|\\{)[,}]?)*\\}?,?){0,6}\\]?",
         ) {
-            let _ = parse_wp_posts(&s);
+            let _ = parse_wp_posts(&s, IN);
         }
 
         #[test]

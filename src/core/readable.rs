@@ -16,7 +16,8 @@
 use std::cell::OnceCell;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use unicode_normalization::UnicodeNormalization;
@@ -44,8 +45,6 @@ pub struct Extracted {
 const MIN_BODY_CHARS: usize = 80;
 /// A text run shorter than this (whitespace excluded) does not vote for its container.
 const MIN_RUN_CHARS: usize = 25;
-/// India Standard Time, the publishers' clock.
-const IST_SECS: i32 = 5 * 3600 + 30 * 60;
 const NONE: usize = usize::MAX;
 /// How many of the best-scoring blocks are compared when choosing the container.
 const TOP_CANDIDATES: usize = 5;
@@ -69,12 +68,12 @@ fn sel(s: &str) -> Selector {
 
 /// Finds the article's main text, title and publication date on a decoded page. `url` is the page's
 /// address (used for URL dates). Returns `None` when no plausible article text is found.
-pub fn extract(html: &str, url: &str) -> Option<Extracted> {
-    extract_doc(&parse_html(html), url)
+pub fn extract(html: &str, url: &str, tz: Tz) -> Option<Extracted> {
+    extract_doc(&parse_html(html), url, tz)
 }
 
 /// [`extract`] on a page already parsed (by [`super::dom::parse`]).
-pub fn extract_doc(doc: &Html, url: &str) -> Option<Extracted> {
+pub fn extract_doc(doc: &Html, url: &str, tz: Tz) -> Option<Extracted> {
     let arena = Arena::build(doc.root_element());
 
     let mut chosen = None;
@@ -94,7 +93,7 @@ pub fn extract_doc(doc: &Html, url: &str) -> Option<Extracted> {
     };
     let ld = linked_data(doc);
     let body = fuller_declared_body(&ld, &body).unwrap_or(body);
-    let (published, date_source) = match find_date(doc, &ld, &arena, &roots, mode, url) {
+    let (published, date_source) = match find_date(doc, &ld, &arena, &roots, mode, (url, tz)) {
         Some((d, s)) => (Some(d), Some(s)),
         None => (None, None),
     };
@@ -126,8 +125,8 @@ pub struct Reading {
 
 /// Reads a parsed article page: `rules` first when given, else (or when they find no body)
 /// [`extract_doc`]. `url` is the page's address, for URL dates (may be empty).
-pub fn read_article(doc: &Html, url: &str, rules: Option<&ArticleRules>) -> Reading {
-    let url_date = date_from_url_with_source(url);
+pub fn read_article(doc: &Html, url: &str, rules: Option<&ArticleRules>, tz: Tz) -> Reading {
+    let url_date = date_from_url_with_source(url, tz);
     let selected = rules.map(|r| extract_article(doc, r));
     if let Some(Ok(a)) = selected {
         let (published, date_source) = match (a.published, url_date) {
@@ -145,7 +144,7 @@ pub fn read_article(doc: &Html, url: &str, rules: Option<&ArticleRules>) -> Read
         };
     }
     let selectors_missed = rules.is_some();
-    match extract_doc(doc, url) {
+    match extract_doc(doc, url, tz) {
         Some(x) => Reading {
             title: x.title.unwrap_or_default(),
             body: x.body,
@@ -172,8 +171,8 @@ pub fn read_article(doc: &Html, url: &str, rules: Option<&ArticleRules>) -> Read
 /// * `/YYYY/MM/DD/` (WordPress dated permalinks) and `/DD/MM/YYYY/` (seen on some Hindi portals).
 /// * `/YYYY/MM/<id>` (month without a day) gives `None` on purpose: inventing day 1 would be a wrong
 ///   date most of the time, and the body's dateline (parsed elsewhere) usually carries the day.
-pub fn date_from_url(url: &str) -> Option<NaiveDate> {
-    date_from_url_with_source(url).map(|(d, _)| d)
+pub fn date_from_url(url: &str, tz: Tz) -> Option<NaiveDate> {
+    date_from_url_with_source(url, tz).map(|(d, _)| d)
 }
 
 /// Text of the element(s) matched by a CSS selector, with the same boilerplate removal inside
@@ -1226,9 +1225,8 @@ static LD_DATE_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r#""datePublished"\s*:\s*"([^"]{8,40})""#));
 
 /// Parses an ISO-8601-ish date or date-time; a date-time with an offset is read on India time.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+fn parse_date(s: &str, tz: Tz) -> Option<NaiveDate> {
     let s = s.trim();
-    let ist = FixedOffset::east_opt(IST_SECS)?;
     let with_offset = DateTime::parse_from_rfc3339(s)
         .ok()
         .or_else(|| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z").ok())
@@ -1236,7 +1234,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M%z").ok())
         .or_else(|| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%z").ok());
     let d = if let Some(dt) = with_offset {
-        dt.with_timezone(&ist).date_naive()
+        dt.with_timezone(&tz).date_naive()
     } else if let Ok(ndt) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
         ndt.date()
     } else if let Ok(ndt) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
@@ -1254,7 +1252,7 @@ fn plausible(d: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// `datePublished` in JSON-LD, preferring Article-like objects, looking inside `@graph` and arrays.
-fn json_ld_date(ld: &LinkedData) -> Option<NaiveDate> {
+fn json_ld_date(ld: &LinkedData, tz: Tz) -> Option<NaiveDate> {
     let mut article = Vec::new();
     let mut other = Vec::new();
     for o in ld.values.iter().flat_map(json_objects) {
@@ -1273,8 +1271,8 @@ fn json_ld_date(ld: &LinkedData) -> Option<NaiveDate> {
     article
         .into_iter()
         .chain(other)
-        .map(|d| parse_date(d))
-        .chain(raw.map(|d| parse_date(&d)))
+        .map(|d| parse_date(d, tz))
+        .chain(raw.map(|d| parse_date(&d, tz)))
         .find_map(|d| d)
 }
 
@@ -1358,7 +1356,7 @@ fn fuller_declared_body(ld: &LinkedData, body: &str) -> Option<String> {
 
 /// `time[datetime]` inside the container, then inside its enclosing blocks, outside boilerplate;
 /// a `published` time beats an `updated`/`modified` one.
-fn time_date(arena: &Arena<'_>, roots: &[usize], mode: Mode) -> Option<NaiveDate> {
+fn time_date(arena: &Arena<'_>, roots: &[usize], mode: Mode, tz: Tz) -> Option<NaiveDate> {
     let find_in = |root: usize| -> Option<NaiveDate> {
         let mut found: Vec<(bool, NaiveDate)> = Vec::new();
         let mut stack = vec![root];
@@ -1368,7 +1366,7 @@ fn time_date(arena: &Arena<'_>, roots: &[usize], mode: Mode) -> Option<NaiveDate
             }
             if let Some(e) = arena.elem(i)
                 && e.value().name() == "time"
-                && let Some(d) = e.value().attr("datetime").and_then(parse_date)
+                && let Some(d) = e.value().attr("datetime").and_then(|v| parse_date(v, tz))
             {
                 let ci = class_id(&e);
                 found.push((ci.contains("updated") || ci.contains("modified"), d));
@@ -1471,13 +1469,12 @@ static YMD_RE: LazyLock<Regex> =
 static DMY_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"/(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?:[/?#]|$)"));
 
-fn date_from_url_with_source(url: &str) -> Option<(NaiveDate, &'static str)> {
+fn date_from_url_with_source(url: &str, tz: Tz) -> Option<(NaiveDate, &'static str)> {
     let url = url.trim();
     if let Some(c) = DPRCG_RE.captures(url) {
         let secs: i64 = c[1].parse().ok()?;
-        let ist = FixedOffset::east_opt(IST_SECS)?;
         let d = DateTime::from_timestamp(secs, 0)?
-            .with_timezone(&ist)
+            .with_timezone(&tz)
             .date_naive();
         return plausible(d).map(|d| (d, "dprcg-id"));
     }
@@ -1511,35 +1508,36 @@ fn find_date(
     arena: &Arena<'_>,
     roots: &[usize],
     mode: Mode,
-    url: &str,
+    (url, tz): (&str, Tz),
 ) -> Option<(NaiveDate, &'static str)> {
     if let Some(d) = doc
         .select(&META_PUBLISHED)
-        .find_map(|m| m.value().attr("content").and_then(parse_date))
+        .find_map(|m| m.value().attr("content").and_then(|c| parse_date(c, tz)))
     {
         return Some((d, "article:published_time"));
     }
-    if let Some(d) = json_ld_date(ld) {
+    if let Some(d) = json_ld_date(ld, tz) {
         return Some((d, "json-ld"));
     }
     if let Some(d) = doc
         .select(&META_ITEMPROP)
-        .find_map(|m| m.value().attr("content").and_then(parse_date))
+        .find_map(|m| m.value().attr("content").and_then(|c| parse_date(c, tz)))
     {
         return Some((d, "itemprop"));
     }
-    if let Some(d) = time_date(arena, roots, mode) {
+    if let Some(d) = time_date(arena, roots, mode, tz) {
         return Some((d, "time[datetime]"));
     }
     if let Some(d) = visible_date(arena, roots, mode) {
         return Some((d, "date-text"));
     }
-    date_from_url_with_source(url)
+    date_from_url_with_source(url, tz)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    const IN: Tz = chrono_tz::Asia::Kolkata;
     use crate::core::dom::{MAX_DEPTH, cap_depth};
     use std::collections::BTreeMap;
     use std::path::PathBuf;
@@ -1615,7 +1613,7 @@ mod tests {
             let url = url_for(page);
             let t = tallies.entry(family).or_default();
             t.pages += 1;
-            let Some(x) = extract(&html, &url) else {
+            let Some(x) = extract(&html, &url, IN) else {
                 t.failures.push(format!("{file}: extract() gave None"));
                 continue;
             };
@@ -1711,6 +1709,7 @@ mod tests {
         let x = extract(
             &page("wp-newspaper.html"),
             "https://satyamevnews.com/2022/05/12/jila-niryat/",
+            IN,
         )
         .unwrap();
         assert!(x.body.starts_with("दुर्ग , मई 2022/जिला स्तरीय"), "{}", x.body);
@@ -1744,7 +1743,7 @@ mod tests {
     #[test]
     fn dpr_body_with_br_and_date_from_id() {
         let url = "https://dprcg.gov.in/post/1790772080/रायगढ़-जिला";
-        let x = extract(&page("dprcg-post.html"), url).unwrap();
+        let x = extract(&page("dprcg-post.html"), url, IN).unwrap();
         assert!(x.body.starts_with("रायगढ़, 30 सितम्बर 2026/"), "{}", x.body);
         assert!(x.body.lines().count() >= 2);
         assert!(!x.body.contains("पूरी खबर पढ़ें"));
@@ -1756,7 +1755,7 @@ mod tests {
 
     #[test]
     fn json_ld_graph_article_date_wins_over_webpage_and_time() {
-        let x = extract(&page("wp-generic.html"), "https://example.in/2023/03/x").unwrap();
+        let x = extract(&page("wp-generic.html"), "https://example.in/2023/03/x", IN).unwrap();
         assert_eq!(x.published, Some(d(2023, 3, 2)));
         assert_eq!(x.date_source, Some("json-ld"));
         assert!(!x.body.contains("Very good initiative"));
@@ -1781,7 +1780,7 @@ mod tests {
             <div class="entry-content">{paras}</div></article>
             <aside class="widget"><time datetime="2020-01-01">old</time></aside></body></html>"#
         );
-        let x = extract(&html, "https://x.in/?p=5").unwrap();
+        let x = extract(&html, "https://x.in/?p=5", IN).unwrap();
         assert_eq!(x.published, Some(d(2023, 3, 2)));
         assert_eq!(x.date_source, Some("time[datetime]"));
         assert_eq!(x.title.as_deref(), Some("H"));
@@ -1792,6 +1791,7 @@ mod tests {
         let x = extract(
             &page("table-layout.html"),
             "https://pnewschhattisgarh.in/2023/07/10515",
+            IN,
         )
         .unwrap();
         assert!(x.body.starts_with("खैरागढ़ :—"), "{}", x.body);
@@ -1815,7 +1815,7 @@ mod tests {
             <li><a href="/b">रायपुर में एक्सपोर्ट कॉन्क्लेव 15 तारीख को</a></li></ul>{rest}
             <p>Share on WhatsApp</p><p>विज्ञापन</p></div></body></html>"#
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert!(!x.body.contains("संबंधित खबरें"));
         assert!(!x.body.contains("कोरबा में जिला निर्यात"));
         assert!(!x.body.contains("WhatsApp"));
@@ -1854,7 +1854,7 @@ mod tests {
                     .collect();
                 let inner: String = paras.iter().map(|p| format!("<p>{p}</p>")).collect();
                 let html = format!("{head}{open}{inner}{close}{tail}");
-                let Some(x) = extract(&html, "https://x.in/") else {
+                let Some(x) = extract(&html, "https://x.in/", IN) else {
                     failures.push(format!("{name} row {k}: None"));
                     continue;
                 };
@@ -1906,7 +1906,7 @@ mod tests {
             <input type="hidden" name="__VIEWSTATE" value="abc"><div id="menu"><a href="/">मुख्य पृष्ठ</a></div>
             <div id="ContentPlaceHolder1_divNews"><h2>समाचार</h2>{paras}</div></form></body></html>"#
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert!(x.body.starts_with("खैरागढ़ :—"), "{}", x.body);
         assert!(!x.body.contains("मुख्य पृष्ठ"));
     }
@@ -1918,9 +1918,15 @@ mod tests {
                 format!("<li><a href='/n{i}'>कलेक्टर ने की समीक्षा बैठक, दिए आवश्यक निर्देश {i}</a></li>")
             })
             .collect();
-        assert_eq!(extract(&format!("<ul>{links}</ul>"), "https://x.in/"), None);
-        assert_eq!(extract("", ""), None);
-        assert_eq!(extract("<html><body><p>छोटा</p></body></html>", ""), None);
+        assert_eq!(
+            extract(&format!("<ul>{links}</ul>"), "https://x.in/", IN),
+            None
+        );
+        assert_eq!(extract("", "", IN), None);
+        assert_eq!(
+            extract("<html><body><p>छोटा</p></body></html>", "", IN),
+            None
+        );
     }
 
     #[test]
@@ -1933,7 +1939,7 @@ mod tests {
             "<html><body><div class='entry-content'><p>  {}\n\t  बढ़ावा   </p></div></body></html>",
             first.replace(' ', " \u{a0} ")
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert!(!x.body.contains("  "));
         assert!(!x.body.contains('\u{a0}'));
         let nfc: String = x.body.nfc().collect();
@@ -1983,59 +1989,66 @@ mod tests {
     #[test]
     fn dates_from_urls() {
         assert_eq!(
-            date_from_url("https://dprcg.gov.in/post/1790772080/Raipur-Jal-Arpan-Water-Offering"),
+            date_from_url(
+                "https://dprcg.gov.in/post/1790772080/Raipur-Jal-Arpan-Water-Offering",
+                IN
+            ),
             Some(d(2026, 9, 30))
         );
         // 1632316331 = 2021-09-22 18:42:11 IST; 1652352665 = 2022-05-12 16:21 IST.
         assert_eq!(
-            date_from_url("https://dprcg.gov.in/post/1632316331/x"),
+            date_from_url("https://dprcg.gov.in/post/1632316331/x", IN),
             Some(d(2021, 9, 22))
         );
         assert_eq!(
-            date_from_url("https://dprcg.gov.in/post/1652352665"),
+            date_from_url("https://dprcg.gov.in/post/1652352665", IN),
             Some(d(2022, 5, 12))
         );
         // 1789842600 = 2026-09-19 18:30 UTC = 2026-09-20 00:00 IST: the IST day, not the UTC one.
         assert_eq!(
-            date_from_url("https://dprcg.gov.in/post/1789842600/x"),
+            date_from_url("https://dprcg.gov.in/post/1789842600/x", IN),
             Some(d(2026, 9, 20))
         );
         assert_eq!(
             date_from_url(
-                "http://city24x7.news/2021/03/01/uttar-bastar-kanker-photograph-exhibition"
+                "http://city24x7.news/2021/03/01/uttar-bastar-kanker-photograph-exhibition",
+                IN
             ),
             Some(d(2021, 3, 1))
         );
         assert_eq!(
-            date_from_url("https://dainikaagaazindia.in/20/09/2024/will-make-madhya-pradesh/"),
+            date_from_url(
+                "https://dainikaagaazindia.in/20/09/2024/will-make-madhya-pradesh/",
+                IN
+            ),
             Some(d(2024, 9, 20))
         );
         assert_eq!(
-            date_from_url("https://statenewsservice.in/2022/02/164837"),
+            date_from_url("https://statenewsservice.in/2022/02/164837", IN),
             None
         );
-        assert_eq!(date_from_url("https://cgnews.in/archives/12609"), None);
-        assert_eq!(date_from_url("https://x.in/2022/02/30/bad-day/"), None);
-        assert_eq!(date_from_url("https://x.in/?p=2022/03/04"), None);
-        assert_eq!(date_from_url("https://dprcg.gov.in/post/12345/x"), None);
-        assert_eq!(date_from_url("not a url ॥ २०२२"), None);
+        assert_eq!(date_from_url("https://cgnews.in/archives/12609", IN), None);
+        assert_eq!(date_from_url("https://x.in/2022/02/30/bad-day/", IN), None);
+        assert_eq!(date_from_url("https://x.in/?p=2022/03/04", IN), None);
+        assert_eq!(date_from_url("https://dprcg.gov.in/post/12345/x", IN), None);
+        assert_eq!(date_from_url("not a url ॥ २०२२", IN), None);
     }
 
     #[test]
     fn parse_date_forms() {
-        assert_eq!(parse_date("2024-02-28"), Some(d(2024, 2, 28)));
+        assert_eq!(parse_date("2024-02-28", IN), Some(d(2024, 2, 28)));
         assert_eq!(
-            parse_date("2024-02-28T23:50:00+05:30"),
+            parse_date("2024-02-28T23:50:00+05:30", IN),
             Some(d(2024, 2, 28))
         );
-        assert_eq!(parse_date("2024-02-27T20:00:00Z"), Some(d(2024, 2, 28)));
+        assert_eq!(parse_date("2024-02-27T20:00:00Z", IN), Some(d(2024, 2, 28)));
         assert_eq!(
-            parse_date("2024-02-27T20:00:00.000+0000"),
+            parse_date("2024-02-27T20:00:00.000+0000", IN),
             Some(d(2024, 2, 28))
         );
-        assert_eq!(parse_date("2024-02-28 10:15:00"), Some(d(2024, 2, 28)));
-        assert_eq!(parse_date("28 फरवरी 2024"), None);
-        assert_eq!(parse_date("0001-01-01"), None);
+        assert_eq!(parse_date("2024-02-28 10:15:00", IN), Some(d(2024, 2, 28)));
+        assert_eq!(parse_date("28 फरवरी 2024", IN), None);
+        assert_eq!(parse_date("0001-01-01", IN), None);
     }
 
     #[test]
@@ -2046,7 +2059,7 @@ mod tests {
             <body><div class="entry-content"><p>{}</p></div></body></html>"#,
             text.replace('\n', "</p><p>")
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert_eq!(x.published, Some(d(2024, 11, 21)));
         assert_eq!(x.date_source, Some("json-ld"));
     }
@@ -2073,7 +2086,7 @@ mod tests {
     fn deep_nesting_does_not_overflow() {
         let text = corpus_text("pnewschhattisgarh");
         let html = format!("{}<p>{text}</p>", "<div>".repeat(3_000));
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert!(x.body.contains("खैरागढ़"));
         assert!(text_of_selector(&html, "p").is_some());
     }
@@ -2108,7 +2121,7 @@ mod tests {
         assert_eq!(capped.matches("<div>").count(), n);
         assert_eq!(capped.matches("<p>").count(), 1);
         assert_eq!(max_depth(&capped), MAX_DEPTH);
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert!(x.body.starts_with(&first), "{}", x.body);
         assert_eq!(x.title.as_deref(), Some("गहरा पन्ना"));
         // The same through the selector path (read_article caps the page before both).
@@ -2117,7 +2130,7 @@ mod tests {
             body: sel("body"),
             date: None,
         };
-        let r = read_article(&parse_html(&html), "", Some(&rules));
+        let r = read_article(&parse_html(&html), "", Some(&rules), IN);
         assert_eq!(r.method, Extraction::Selectors);
         assert!(r.body.starts_with(&first));
     }
@@ -2166,7 +2179,7 @@ mod tests {
             <div class="entry-content">{paras}</div></article></body></html>"#
         );
         assert_eq!(
-            extract(&html, "").unwrap().title.as_deref(),
+            extract(&html, "", IN).unwrap().title.as_deref(),
             Some("निर्यात बैठक")
         );
         // A theme's h1.entry-title away from the container.
@@ -2175,7 +2188,7 @@ mod tests {
             <div id="main"><div class="entry-content">{paras}</div></div></body></html>"#
         );
         assert_eq!(
-            extract(&html, "").unwrap().title.as_deref(),
+            extract(&html, "", IN).unwrap().title.as_deref(),
             Some("निर्यात बैठक")
         );
         // The source's title selector (`niryat extract --source`, the pipeline) too.
@@ -2185,7 +2198,7 @@ mod tests {
             date: None,
         };
         assert_eq!(
-            read_article(&parse_html(&html), "", Some(&rules)).title,
+            read_article(&parse_html(&html), "", Some(&rules), IN).title,
             "निर्यात बैठक"
         );
     }
@@ -2199,7 +2212,7 @@ mod tests {
             body: sel(".field-item"),
             date: Some(sel("time")),
         };
-        let r = read_article(&parse_html(&html), url, Some(&rules));
+        let r = read_article(&parse_html(&html), url, Some(&rules), IN);
         assert_eq!(r.method, Extraction::Selectors);
         assert!(!r.selectors_missed);
         assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"), "{}", r.body);
@@ -2212,7 +2225,7 @@ mod tests {
             body: sel(".no-such-body"),
             date: None,
         };
-        let r = read_article(&parse_html(&html), url, Some(&missing));
+        let r = read_article(&parse_html(&html), url, Some(&missing), IN);
         assert_eq!(r.method, Extraction::Automatic);
         assert!(r.selectors_missed);
         assert!(r.body.starts_with("रायगढ़, 30 सितम्बर 2026/"));
@@ -2220,7 +2233,7 @@ mod tests {
             r,
             Reading {
                 selectors_missed: true,
-                ..read_article(&parse_html(&html), url, None)
+                ..read_article(&parse_html(&html), url, None, IN)
             }
         );
 
@@ -2228,6 +2241,7 @@ mod tests {
             &parse_html("<html><body><p>छोटा</p></body></html>"),
             url,
             None,
+            IN,
         );
         assert_eq!(r.method, Extraction::None);
         assert_eq!(r.body, "");
@@ -2273,7 +2287,7 @@ mod tests {
             r#"<html><body><div id="page"><div class="article"><h1>निर्यात बैठक</h1>{steps}</div>
             <div class="more"><ul>{others}</ul></div></div></body></html>"#
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         for p in &paras {
             assert!(x.body.contains(p.as_str()), "missing {p:?} in {}", x.body);
         }
@@ -2295,12 +2309,12 @@ mod tests {
             <article><div class="entry-content"><p>{}</p><p>{}</p></div><a href="/more">पूरा पढ़ें</a></article></body></html>"#,
             paras[0], paras[1]
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert_eq!(x.body, paras.join("\n"));
         // A declared body that is not this article (another text) is not used.
         let other = serde_json::json!({"@type": "NewsArticle", "articleBody": corpus_paragraphs(12)[6..].join("\n")});
         let html = html.replace(&ld.to_string(), &other.to_string());
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert_eq!(x.body, format!("{}\n{}", paras[0], paras[1]));
     }
 
@@ -2313,7 +2327,7 @@ mod tests {
             <p>{}</p><p>{}</p><p>{}</p></div></body></html>"#,
             paras[0], paras[1], paras[2]
         );
-        let x = extract(&html, "").unwrap();
+        let x = extract(&html, "", IN).unwrap();
         assert_eq!(x.body, paras.join("\n"));
     }
 
@@ -2351,7 +2365,7 @@ mod tests {
             let mut best = std::time::Duration::MAX;
             for _ in 0..5 {
                 let t0 = std::time::Instant::now();
-                let x = extract(html, "https://x.in/");
+                let x = extract(html, "https://x.in/", IN);
                 best = best.min(t0.elapsed());
                 assert!(x.is_some());
             }
@@ -2370,9 +2384,9 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         #[test]
         fn never_panics_on_random_strings(s in "\\PC{0,400}", u in "\\PC{0,80}") {
-            let _ = extract(&s, &u);
+            let _ = extract(&s, &u, IN);
             let _ = text_of_selector(&s, &u);
-            let _ = date_from_url(&u);
+            let _ = date_from_url(&u, IN);
         }
 
         #[test]
@@ -2394,7 +2408,7 @@ mod tests {
             "\\PC{0,30}",
         ], 0..120)) {
             let html = parts.concat();
-            let _ = extract(&html, "https://dprcg.gov.in/post/9999999999/x");
+            let _ = extract(&html, "https://dprcg.gov.in/post/9999999999/x", IN);
             let _ = text_of_selector(&html, "div, p, td");
         }
     }

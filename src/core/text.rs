@@ -23,6 +23,9 @@
 //! 12. Compounds split: जिलास्तरीय→जिला स्तरिय, राज्यस्तरीय→राज्य स्तरिय, संभागस्तरीय→संभाग स्तरिय,
 //!     मध्यप्रदेश→मध्य प्रदेश, उत्तरप्रदेश→उत्तर प्रदेश.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 const VIRAMA: char = '\u{094D}';
@@ -265,6 +268,199 @@ pub fn detect_lang(text: &str) -> Lang {
         Lang::En
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sentence splitting
+
+/// Words that end with a full stop without ending a sentence (compared without the dot).
+pub const ABBREVIATIONS: &[&str] = &[
+    "डॉ",
+    "डा",
+    "श्री",
+    "श्रीमती",
+    "सुश्री",
+    "मे",
+    "कु",
+    "सु",
+    "प्रो",
+    "लिमि",
+    "प्रा",
+    "क्र",
+    "सं",
+    "नं",
+    "पं",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "shri",
+    "smt",
+    "st",
+    "no",
+    "nos",
+    "jr",
+    "sr",
+    "prof",
+    "govt",
+    "ltd",
+    "pvt",
+    "co",
+    "inc",
+    "vs",
+    "etc",
+    "rs",
+    "m/s",
+    "hon",
+    "ph",
+    "e.g",
+    "i.e",
+    "viz",
+    "approx",
+    "dept",
+    "sh",
+    "er",
+    "adv",
+    "capt",
+    "col",
+    "gen",
+    "lt",
+];
+
+/// Short Hindi words that commonly end a sentence written with "." instead of "।".
+const SENTENCE_FINAL: &[&str] = &[
+    "है",
+    "हैं",
+    "था",
+    "थे",
+    "थी",
+    "गया",
+    "गई",
+    "गए",
+    "गये",
+    "की",
+    "किया",
+    "हुआ",
+    "हुई",
+    "हुए",
+    "रहे",
+    "रही",
+    "रहा",
+    "होगा",
+    "होगी",
+    "दिया",
+    "दी",
+    "हो",
+    "लिया",
+    "ली",
+    "जाए",
+    "सके",
+    "करें",
+    "कहा",
+    "थीं",
+    "दें",
+    "लें",
+    "हुईं",
+    "गईं",
+    "रहीं",
+    "सकें",
+];
+
+/// Whether the full stop at byte `i` of `s` ends a sentence.
+fn dot_ends_sentence(s: &str, i: usize) -> bool {
+    // only the word before the dot matters: look at a bounded window (keeps splitting linear)
+    let mut from = i.saturating_sub(64);
+    while !s.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = &s[from..i];
+    let after = &s[i + 1..];
+    let next = after.chars().next();
+    // "2.5", "U.S", "छ.ग", "लिमि.," — a dot glued to what follows is not a sentence end
+    match next {
+        None => return true,
+        Some(c) if c.is_whitespace() || c == '"' || c == '”' || c == '’' || c == ')' => {}
+        Some(_) => return false,
+    }
+    let word_start = before
+        .rfind(|c: char| c.is_whitespace() || "(,;:\"“‘'/".contains(c))
+        .map_or(0, |p| {
+            p + before[p..].chars().next().map_or(1, char::len_utf8)
+        });
+    let word = &before[word_start..];
+    if word.is_empty() {
+        return true;
+    }
+    let lower = word.to_lowercase();
+    if ABBREVIATIONS.contains(&lower.as_str()) {
+        return false;
+    }
+    if SENTENCE_FINAL.contains(&word) {
+        return true;
+    }
+    let n = word.chars().count();
+    let is_deva = word.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c));
+    // initials: "एस. एस. राजपुत", "आई. टी. एस.", "R. K. Sharma"
+    if is_deva && n <= 3 {
+        return false;
+    }
+    if !is_deva
+        && word
+            .split('.')
+            .all(|p| p.chars().count() == 1 && p.chars().all(char::is_uppercase))
+    {
+        return false;
+    }
+    true
+}
+
+/// Split text into sentences at । ॥ ? ! newlines and sentence-final full stops.
+pub fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let push = |out: &mut Vec<String>, piece: &str| {
+        let t = piece.trim();
+        if !t.is_empty() {
+            let joined = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let tidy = RE_SPACE_BEFORE_STOP.replace_all(&joined, "$1");
+            out.push(RE_DOUBLE_DANDA.replace_all(&tidy, "।").into_owned());
+        }
+    };
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let end = i + c.len_utf8();
+        let split = match c {
+            '।' | '॥' | '?' | '!' | '\n' => true,
+            '.' => dot_ends_sentence(text, i),
+            _ => false,
+        };
+        if split {
+            // keep runs of terminators together ("?!", "।।")
+            let mut stop = end;
+            while let Some(&(j, d)) = iter.peek() {
+                if matches!(d, '।' | '॥' | '?' | '!' | '.' | '"' | '”' | '’') {
+                    stop = j + d.len_utf8();
+                    iter.next();
+                } else {
+                    break;
+                }
+            }
+            push(&mut out, &text[start..stop]);
+            start = stop;
+        }
+    }
+    push(&mut out, &text[start..]);
+    out
+}
+
+static RE_SPACE_BEFORE_STOP: LazyLock<Regex> = LazyLock::new(|| {
+    // Constant pattern; covered by tests.
+    Regex::new(r"\s+([।॥?!])").expect("constant regex")
+});
+
+static RE_DOUBLE_DANDA: LazyLock<Regex> = LazyLock::new(|| {
+    // Constant pattern; covered by tests.
+    Regex::new(r"।{2,}").expect("constant regex")
+});
 
 #[cfg(test)]
 mod tests {
