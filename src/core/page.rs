@@ -56,7 +56,11 @@ pub enum ExtractError {
 /// Items of a listing page in document order, de-duplicated by canonical URL. An item whose own
 /// element is the link (`item = "a.news"`) works too.
 pub fn extract_list(html: &str, base: &Url, rules: &ListRules) -> Vec<ListItem> {
-    let doc = Html::parse_document(html);
+    extract_list_in(&Html::parse_document(html), base, rules)
+}
+
+/// [`extract_list`] on an already parsed page (discovery checks many candidate rules on one page).
+pub fn extract_list_in(doc: &Html, base: &Url, rules: &ListRules) -> Vec<ListItem> {
     let mut out: Vec<ListItem> = Vec::new();
     for item in doc.select(&rules.item) {
         let link = item
@@ -84,7 +88,11 @@ pub fn extract_list(html: &str, base: &Url, rules: &ListRules) -> Vec<ListItem> 
 
 /// The next-page link of a paginated listing: the first `href` matched by `next`, resolved.
 pub fn next_page(html: &str, base: &Url, next: &Selector) -> Option<Url> {
-    let doc = Html::parse_document(html);
+    next_page_in(&Html::parse_document(html), base, next)
+}
+
+/// [`next_page`] on an already parsed page.
+pub fn next_page_in(doc: &Html, base: &Url, next: &Selector) -> Option<Url> {
     doc.select(next)
         .find_map(|a| a.value().attr("href"))
         .and_then(|h| canonical::resolve(base, h))
