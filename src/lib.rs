@@ -14,9 +14,11 @@
 //! * [`pipeline`]: [`pipeline::App::build`] wires it all; `run_once` runs one pass and returns a report.
 //! * [`schedule`]: the daemon loop, one cron job per source.
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
+//! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
 
 pub mod config;
 pub mod core;
+pub mod discover;
 pub mod fetch;
 pub mod notify;
 pub mod pipeline;
