@@ -128,6 +128,7 @@ struct RawFetch {
     min_delay: Option<String>,
     respect_robots_txt: Option<bool>,
     parse_timeout: Option<String>,
+    proxy: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -285,6 +286,8 @@ pub struct FetchSettings {
     pub respect_robots_txt: bool,
     /// Longest time spent parsing one page; a page that takes longer is recorded as unprocessable.
     pub parse_timeout: Duration,
+    /// Default proxy of every source (and of `niryat discover`); a source's own `proxy` wins.
+    pub proxy: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -521,6 +524,10 @@ impl Validator<'_> {
                 Some(t) => self.positive_duration("fetch.parse_timeout", t)?,
                 None => Duration::from_secs(10),
             },
+            proxy: match &f.proxy {
+                Some(p) => Some(self.proxy("fetch.proxy", p)?),
+                None => None,
+            },
         })
     }
 
@@ -547,11 +554,7 @@ impl Validator<'_> {
         };
         let s = common;
         let key = |k: &str| format!("sources[{i}].{k}");
-        let id_ok = !s.id.is_empty()
-            && s.id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-        if !id_ok {
+        if !valid_source_id(&s.id) {
             return Err(self.err(
                 key("id"),
                 format!(
@@ -586,21 +589,8 @@ impl Validator<'_> {
             None => fetch.timeout,
         };
         let proxy = match &s.proxy {
-            None => None,
-            Some(p) => {
-                let u = Url::parse(p)
-                    .map_err(|e| self.err(key("proxy"), format!("{p:?} is not a URL: {e}")))?;
-                if !matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") {
-                    return Err(self.err(
-                        key("proxy"),
-                        format!(
-                            "scheme {:?} is not supported (use http, https or socks5)",
-                            u.scheme()
-                        ),
-                    ));
-                }
-                Some(u)
-            }
+            None => fetch.proxy.clone(),
+            Some(p) => Some(self.proxy(&key("proxy"), p)?),
         };
         let article = match &article {
             None => None,
@@ -687,6 +677,10 @@ impl Validator<'_> {
         })
     }
 
+    fn proxy(&self, key: &str, p: &str) -> Result<Url, ConfigError> {
+        parse_proxy(p).map_err(|m| self.err(key, m))
+    }
+
     fn http_url(&self, key: &str, s: &str) -> Result<Url, ConfigError> {
         let u = Url::parse(s).map_err(|e| self.err(key, format!("{s:?} is not a URL: {e}")))?;
         if !matches!(u.scheme(), "http" | "https") {
@@ -758,6 +752,26 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, croner::errors::CronError>
         .dom_and_dow(true)
         .build()
         .parse(expr)
+}
+
+/// A source id: letters, digits, `-`, `_` or `.`, not empty.
+pub fn valid_source_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+/// A proxy URL: `http://`, `https://` or `socks5://`.
+pub fn parse_proxy(p: &str) -> Result<Url, String> {
+    let u = Url::parse(p).map_err(|e| format!("{p:?} is not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") {
+        return Err(format!(
+            "scheme {:?} is not supported (use http, https or socks5)",
+            u.scheme()
+        ));
+    }
+    Ok(u)
 }
 
 fn check_chat(s: &str) -> Result<(), String> {
@@ -1075,6 +1089,38 @@ link = "h3 a"
         ))
         .unwrap();
         assert_eq!(s.telegram.api_url.as_str(), "http://127.0.0.1:9/tg");
+    }
+
+    #[test]
+    fn fetch_proxy_is_the_default_of_every_source() {
+        let with = |fetch: &str, source: &str| {
+            load(
+                &MINIMAL
+                    .replace("[telegram]", &format!("[fetch]\n{fetch}\n[telegram]"))
+                    .replace("kind = \"html\"", &format!("kind = \"html\"\n{source}")),
+            )
+        };
+        let s = with("proxy = \"socks5://127.0.0.1:1080\"", "").unwrap();
+        assert_eq!(
+            s.fetch.proxy.as_ref().map(Url::as_str),
+            Some("socks5://127.0.0.1:1080")
+        );
+        assert_eq!(s.sources[0].proxy, s.fetch.proxy);
+        let s = with(
+            "proxy = \"socks5://127.0.0.1:1080\"",
+            "proxy = \"http://10.0.0.1:3128\"",
+        )
+        .unwrap();
+        assert_eq!(
+            s.sources[0].proxy.as_ref().map(Url::as_str),
+            Some("http://10.0.0.1:3128/")
+        );
+        assert_eq!(with("", "").unwrap().sources[0].proxy, None);
+        let e = with("proxy = \"ftp://x\"", "").unwrap_err().to_string();
+        assert!(
+            e.contains("fetch.proxy") && e.contains("config/test.toml"),
+            "{e}"
+        );
     }
 
     #[test]

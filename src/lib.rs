@@ -22,6 +22,7 @@
 //! * [`schedule`]: the daemon loop, one cron job per source.
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
+//! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ pub mod backoff;
 pub mod config;
 pub mod core;
 pub mod delivery;
+pub mod discover;
 pub mod engine;
 pub mod errors;
 pub mod fetch;

@@ -4,12 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use niryat::app::{App, BuildError, Engine};
-use niryat::config::{DEFAULT_CONFIG_PATH, Settings, SourceSettings};
+use niryat::config::{self, DEFAULT_CONFIG_PATH, Settings, SourceSettings};
+use niryat::core::discover as find;
 use niryat::core::eval;
+use niryat::discover::{self, DiscoverError};
+use niryat::fetch::{Fetcher, RequestOptions};
 use niryat::listing::{Listed, Walk};
 use niryat::notify::{BotToken, TOKEN_ENV};
 use niryat::store::{Selection, Store};
@@ -71,6 +74,9 @@ enum Command {
         #[arg(long, value_name = "ID")]
         source: Option<String>,
     },
+    /// Find how to watch a site — a feed, the WordPress API, or the news listing on the page — and
+    /// print each way as a [[sources]] table (TOML), best first.
+    Discover(DiscoverArgs),
     /// Measure the detector on a JSON Lines file (title, text, label, state, district).
     Eval {
         file: PathBuf,
@@ -99,6 +105,28 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["url", "source"])))]
+struct DiscoverArgs {
+    /// The page to look at: a news listing, a section page or a home page.
+    url: Option<String>,
+    /// Re-discover this configured source and print the diff of its selectors.
+    #[arg(long, conflicts_with = "url")]
+    source: Option<String>,
+    /// Id of the proposed source (default: derived from the host).
+    #[arg(long)]
+    id: Option<String>,
+    /// Fetch through this proxy (http://, https:// or socks5://); default: the config's.
+    #[arg(long)]
+    proxy: Option<String>,
+    /// Run test-source on the best proposal and print its items with their verdicts.
+    #[arg(long)]
+    test: bool,
+    /// Append the best proposal to the config file (after it validates; the old file is kept as .bak).
+    #[arg(long, conflicts_with = "source")]
+    write: bool,
+}
+
 #[derive(Subcommand)]
 enum OutboxCommand {
     /// List pending, failed and uncertain posts with their attempts and last error.
@@ -122,6 +150,16 @@ enum DbCommand {
 enum Failure {
     Fatal(anyhow::Error),
     Usage(anyhow::Error),
+}
+
+impl From<DiscoverError> for Failure {
+    fn from(e: DiscoverError) -> Self {
+        if e.is_usage() {
+            Self::Usage(e.into())
+        } else {
+            Self::Fatal(e.into())
+        }
+    }
 }
 
 impl From<BuildError> for Failure {
@@ -201,6 +239,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             source,
         } => extract(&cli, inputs, *json, source.as_deref()).await,
         Command::TestSource { id, limit } => test_source(&cli, id, *limit).await,
+        Command::Discover(args) => discover_cmd(&cli, args).await,
         Command::Once => once(&cli).await,
         Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
         Command::Run => run(&cli).await,
@@ -347,23 +386,46 @@ async fn test_source(cli: &Cli, id: &str, limit: usize) -> Result<(), Failure> {
     let engine = Engine::build(settings, stop)?;
     let signals = shutdown::handle_signals(trigger);
     let src = find_source(&engine.settings, id)?.clone();
-    let walk = Walk::of(&src, engine.today());
-    let items = match engine.list(&src, &walk, None).await.map_err(fatal)? {
+    let r = report_source(&engine, &src, limit, "").await;
+    signals.abort();
+    r
+}
+
+/// Print `text` line by line, each behind `prefix` (`"# "` keeps discover's output valid TOML).
+fn emit(prefix: &str, text: &str) {
+    for line in text.lines() {
+        println!("{}", format!("{prefix}{line}").trim_end());
+    }
+}
+
+/// The body of `test-source`: list the source, classify up to `limit` items, print each verdict.
+/// Page text is printed without control characters (a page cannot drive the terminal).
+async fn report_source(
+    engine: &Engine,
+    src: &SourceSettings,
+    limit: usize,
+    prefix: &str,
+) -> Result<(), Failure> {
+    let walk = Walk::of(src, engine.today());
+    let items = match engine.list(src, &walk, None).await.map_err(fatal)? {
         Listed::Entries(l) => {
             for p in &l.problems {
-                println!("warning: {}", printable(p));
+                emit(prefix, &format!("warning: {}", printable(p)));
             }
             l.entries
         }
         Listed::NotModified => Vec::new(),
     };
-    println!("{} ({}): {} item(s) listed", src.id, src.url, items.len());
-    let links_internal = engine.source_is_internal(&src).await;
+    emit(
+        prefix,
+        &format!("{} ({}): {} item(s) listed", src.id, src.url, items.len()),
+    );
+    let links_internal = engine.source_is_internal(src).await;
     for item in items.iter().take(limit) {
-        match engine.read(&src, item, links_internal).await {
+        match engine.read(src, item, links_internal).await {
             Ok(a) => {
                 let v = &a.verdict;
-                println!(
+                let mut text = format!(
                     "\n[{}] {}\n  {}\n  topic={} chhattisgarh={} district={} score={:.1} body={} chars ({})",
                     if a.relevant() { "POST" } else { "skip" },
                     printable(&a.title),
@@ -376,13 +438,103 @@ async fn test_source(cli: &Cli, id: &str, limit: usize) -> Result<(), Failure> {
                     a.extraction,
                 );
                 for r in &v.reasons {
-                    println!("    {}", printable(r));
+                    text.push_str(&format!("\n    {}", printable(r)));
                 }
+                emit(prefix, &text);
             }
-            Err(e) => println!("\n[error] {}\n  {}", item.url, printable(&e.to_string())),
+            Err(e) => emit(
+                prefix,
+                &format!("\n[error] {}\n  {}", item.url, printable(&e.to_string())),
+            ),
         }
     }
-    signals.abort();
+    Ok(())
+}
+
+async fn discover_cmd(cli: &Cli, args: &DiscoverArgs) -> Result<(), Failure> {
+    let settings = load(cli)?;
+    let source = match &args.source {
+        Some(id) => Some(settings.source(id).cloned().ok_or_else(|| {
+            usage(format!(
+                "{}: no source with id {id:?} (see `niryat check`)",
+                settings.file.display()
+            ))
+        })?),
+        None => None,
+    };
+    let url = match (&args.url, &source) {
+        (Some(u), _) => {
+            let url = url::Url::parse(u).map_err(|e| usage(format!("{u:?} is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(usage(format!("{u:?} must be an http or https URL")));
+            }
+            url
+        }
+        (None, Some(src)) => src.url.clone(),
+        (None, None) => return Err(usage("give a URL or --source ID".to_owned())),
+    };
+    if let Some(id) = &args.id
+        && !config::valid_source_id(id)
+    {
+        return Err(usage(format!(
+            "--id {id:?} is not a valid id: use letters, digits, '-', '_' or '.'"
+        )));
+    }
+    let proxy = match &args.proxy {
+        Some(p) => Some(config::parse_proxy(p).map_err(|m| usage(format!("--proxy: {m}")))?),
+        None => source
+            .as_ref()
+            .and_then(|s| s.proxy.clone())
+            .or_else(|| settings.fetch.proxy.clone()),
+    };
+    let opts = RequestOptions {
+        timeout: source
+            .as_ref()
+            .map_or(settings.fetch.timeout, |s| s.timeout),
+        proxy: proxy.as_ref(),
+        respect_robots: source
+            .as_ref()
+            .map_or(settings.fetch.respect_robots_txt, |s| s.respect_robots_txt),
+        // The operator named this site.
+        allow_internal: true,
+    };
+    let fetcher = Fetcher::new(settings.fetch.clone()).map_err(|e| Failure::Fatal(e.into()))?;
+    let found = discover::discover(&fetcher, &url, opts, settings.timezone).await?;
+    let id = args
+        .id
+        .clone()
+        .or_else(|| source.as_ref().map(|s| s.id.clone()))
+        .unwrap_or_else(|| find::id_from_host(&found.url));
+    let best = &found.candidates[0];
+    if let Some(src) = &source {
+        println!(
+            "# Source {} re-discovered on {}: its settings (-) and the best proposal (+).",
+            src.id, url
+        );
+        for line in find::diff_shapes(&discover::shape_of(src), &best.shape()) {
+            println!("# {line}");
+        }
+        println!();
+    }
+    print!("{}", find::render(&url, &id, &found.candidates));
+    let block = find::render_source(best, &id, true);
+    if args.test {
+        let test_settings = discover::settings_for_test(&cli.config, &block)?;
+        let engine = Engine::build(test_settings, shutdown::Shutdown::never())?;
+        let Some(src) = engine.settings.sources.first().cloned() else {
+            return Err(usage("the proposal holds no source".to_owned()));
+        };
+        println!("\n# test-source on the first proposal ({id}):");
+        report_source(&engine, &src, 10, "# ").await?;
+    }
+    if args.write {
+        let backup = discover::append_to_config(&cli.config, &block)?;
+        eprintln!(
+            "appended source {id} to {} (the previous version is kept as {})",
+            cli.config.display(),
+            backup.display()
+        );
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The pure product logic: no tokio, reqwest, rusqlite or teloxide here.
 //!
-//! Extraction ([`page`], [`readable`]), decoding ([`decode`], [`krutidev`]), identity
+//! Extraction ([`page`], [`readable`]), discovery of how to watch a site ([`discover`]), decoding ([`decode`], [`krutidev`]), identity
 //! ([`canonical`], [`neardup`]), detection ([`text`], [`districts`], [`detect`] with its [`logit`] model, [`eval`]),
 //! and the post ([`dateline`], [`summary`], [`render`]). Each function takes text and returns
 //! owned values, so it is tested with fixture pages in milliseconds.
@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod dateline;
 pub mod decode;
 pub mod detect;
+pub mod discover;
 pub mod districts;
 pub mod dom;
 pub mod entries;

@@ -1,25 +1,6 @@
 //! The binary as a user runs it: exit codes, messages, dry-run, eval.
 
-use assert_cmd::Command;
-
 use crate::helpers::*;
-
-pub fn niryat() -> Command {
-    let mut c = Command::cargo_bin("niryat").unwrap();
-    c.env_remove("TELEGRAM_BOT_TOKEN")
-        .env_remove("NIRYAT_CONFIG")
-        .env("RUST_LOG", "info")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-/// Run the binary from an async test (the fake servers live on this runtime, so the blocking
-/// wait happens on the blocking pool).
-pub async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || niryat().args(args).output().unwrap())
-        .await
-        .unwrap()
-}
 
 #[test]
 fn check_accepts_the_bundled_config_and_lists_its_sources() {

@@ -2,7 +2,6 @@
 
 use serde_json::Value;
 
-use crate::cli::{niryat, niryat_output};
 use crate::helpers::*;
 
 /// A DPR article fixture: `h1.page-title`, `.field-name-body`, a `.date-display-single` date and an

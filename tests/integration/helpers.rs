@@ -16,6 +16,24 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
+/// The real binary, as a user runs it: no token, no config from the environment, repo root as cwd.
+pub fn niryat() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("niryat").unwrap();
+    c.env_remove("TELEGRAM_BOT_TOKEN")
+        .env_remove("NIRYAT_CONFIG")
+        .env("RUST_LOG", "info")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// Run the binary from an async test (the fake servers live on this runtime, so the blocking
+/// wait happens on the blocking pool).
+pub async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || niryat().args(args).output().unwrap())
+        .await
+        .unwrap()
+}
+
 /// The fake bot token used by every test. Obviously fake, never a real one.
 pub const TOKEN: &str = "123456:TEST-niryat-fake-token";
 pub const CHANNEL: &str = "@niryat_test";

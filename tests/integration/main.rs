@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod daemon;
 mod delivery;
+mod discover;
 mod duplicates;
 mod extract;
 mod faults;
