@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{Settings, SourceSettings};
 use crate::core::detect::{Detector, VocabError, Vocabulary};
@@ -23,6 +23,24 @@ pub enum BuildError {
     Fetch(#[from] FetchError),
 }
 
+/// Where the engine's "now" comes from: the system clock, or a fixed instant (tests that must
+/// not depend on the hour they run at, e.g. a dated listing read a second before midnight).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
 /// Settings, the polite fetcher and the detector.
 pub struct Engine {
     pub settings: Settings,
@@ -30,6 +48,8 @@ pub struct Engine {
     pub detector: Arc<Detector>,
     /// Stops fetches in flight and walks between pages.
     pub shutdown: Shutdown,
+    /// What "today" is for dated listings and `max_age`.
+    pub clock: Clock,
 }
 
 impl Engine {
@@ -52,6 +72,7 @@ impl Engine {
             fetcher,
             detector,
             shutdown,
+            clock: Clock::System,
         })
     }
 
@@ -79,7 +100,8 @@ impl Engine {
 
     /// Today in the configured time zone.
     pub fn today(&self) -> NaiveDate {
-        Utc::now()
+        self.clock
+            .now()
             .with_timezone(&self.settings.timezone)
             .date_naive()
     }

@@ -599,6 +599,28 @@ mod tests {
         assert_eq!(header_charset("text/html; charset=iso-2022-kr"), None);
     }
 
+    proptest::proptest! {
+        /// Correctly labelled (or unlabelled) UTF-8 Hindi comes back exactly as it was: no
+        /// charset guess or mojibake repair touches a page that was right.
+        #[test]
+        fn utf8_text_decodes_to_itself(s in "[\\u0900-\\u097F a-zA-Z0-9.,।<>/=\"\\-]{0,300}") {
+            for ct in [None, Some("text/html; charset=utf-8")] {
+                let d = decode_html(s.as_bytes(), ct);
+                proptest::prop_assert_eq!(&d.text, &s);
+                proptest::prop_assert!(!d.mislabelled);
+            }
+        }
+
+        /// A single-byte charset gives one character per byte, whatever the bytes.
+        #[test]
+        fn a_single_byte_charset_maps_every_byte(bytes in proptest::collection::vec(0x80u8..=0xFF, 0..300)) {
+            let d = decode_html(&bytes, Some("text/html; charset=windows-1252"));
+            if d.encoding == "windows-1252" {
+                proptest::prop_assert_eq!(d.text.chars().count(), bytes.len());
+            }
+        }
+    }
+
     #[test]
     fn never_panics_on_arbitrary_bytes() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;

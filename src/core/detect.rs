@@ -2119,17 +2119,72 @@ mod tests {
         );
     }
 
+    /// Fragments of real notes, with nukta letters that NFD splits (ड़ → ड + ़, क़ → क + ़).
+    fn note_fragments() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let words = prop::sample::select(vec![
+            "जिला",
+            "स्तरीय",
+            "निर्यात",
+            "संवर्धन",
+            "संवर्द्धन",
+            "प्रोत्साहन",
+            "समिति",
+            "की",
+            "बैठक",
+            "कलेक्टर",
+            "अध्यक्षता",
+            "में",
+            "संपन्न",
+            "दुर्ग",
+            "रायपुर",
+            "बिलासपुर",
+            "हिमाचल",
+            "सिंधुदुर्ग",
+            "कोरिया",
+            "बड़ी",
+            "क़ानून",
+            "पढ़ें",
+            "एक्सपोर्ट",
+            "वर्कशॉप",
+            "डीजीएफटी",
+            "District",
+            "Export",
+            "Promotion",
+            "Committee",
+            "meeting",
+            "Durg",
+            "Raipur",
+            "।",
+            "दुर्ग, मई 2022/",
+            "जांजगीर-चांपा, 21 फरवरी, 2022/",
+            "\n",
+        ]);
+        prop::collection::vec(words, 0..60).prop_map(|w| w.join(" "))
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// The detector normalises before matching: the same note in NFD gets the same verdict.
         #[test]
-        fn classify_never_panics(title in ".{0,200}", body in ".{0,2000}", url in proptest::option::of(".{0,100}")) {
+        fn the_verdict_does_not_depend_on_unicode_normalisation(title in note_fragments(), body in note_fragments()) {
+            use unicode_normalization::UnicodeNormalization;
             let d = det();
-            let _ = d.classify(&Document { title: &title, body: &body, url: url.as_deref() });
+            let nfc = d.classify(&Document { title: &title, body: &body, url: None });
+            let (t, b): (String, String) = (title.nfd().collect(), body.nfd().collect());
+            let nfd = d.classify(&Document { title: &t, body: &b, url: None });
+            proptest::prop_assert_eq!(nfc.post(), nfd.post());
+            proptest::prop_assert_eq!(nfc.district.map(|x| x.en), nfd.district.map(|x| x.en));
+            proptest::prop_assert!((nfc.score - nfd.score).abs() < 1e-4);
         }
 
+        /// Any text gets a finite score, and a post only ever comes with a topic and the state.
         #[test]
-        fn classify_never_panics_devanagari(body in "[\\u0900-\\u097F ,।/:%\\-]{0,600}") {
-            let d = det();
-            let _ = d.classify(&Document { title: &body, body: &body, url: Some(&body) });
+        fn a_post_verdict_is_always_on_topic_and_in_chhattisgarh(title in ".{0,200}", body in ".{0,2000}", url in proptest::option::of(".{0,100}")) {
+            let v = det().classify(&Document { title: &title, body: &body, url: url.as_deref() });
+            proptest::prop_assert!(v.score.is_finite());
+            proptest::prop_assert!(!v.post() || (v.topic && v.chhattisgarh));
         }
     }
 }

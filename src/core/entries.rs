@@ -1253,7 +1253,16 @@ mod tests {
         ));
     }
 
-    // ----- never panic -----------------------------------------------------------------------
+    // ----- any input: no panic, and only plausible entries -------------------------------------
+
+    /// What every entry promises: an http(s) URL, a title without control characters, and no
+    /// date before 1990.
+    fn plausible_entry(e: &Entry) -> bool {
+        use chrono::Datelike;
+        matches!(e.url.scheme(), "http" | "https")
+            && !e.title.chars().any(|c| c.is_control())
+            && e.published.is_none_or(|d| d.year() >= 1990)
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
@@ -1261,7 +1270,11 @@ mod tests {
         #[test]
         fn parse_feed_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let base = Url::parse("https://x.example/feed/").unwrap();
-            let _ = parse_feed(&bytes, &base, IN);
+            if let Ok(entries) = parse_feed(&bytes, &base, IN) {
+                for e in &entries {
+                    prop_assert!(plausible_entry(e), "{e:?}");
+                }
+            }
         }
 
         #[test]
@@ -1270,25 +1283,48 @@ mod tests {
             body in "(<[a-z:]{1,8}( [a-z]{1,4}=\"[^\"]{0,8}\")?/?>|</[a-z:]{1,8}>|&[#a-z0-9]{0,5};?|[^<&]{0,12}|<!\\[CDATA\\[|\\]\\]>|निर्यात){0,30}",
         ) {
             let base = Url::parse("https://x.example/feed/").unwrap();
-            let _ = parse_feed(format!("{head}{body}").as_bytes(), &base, IN);
+            if let Ok(entries) = parse_feed(format!("{head}{body}").as_bytes(), &base, IN) {
+                for e in &entries {
+                    prop_assert!(plausible_entry(e), "{e:?}");
+                }
+            }
         }
 
         #[test]
         fn parse_wp_posts_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let _ = parse_wp_posts(&String::from_utf8_lossy(&bytes), IN);
+            if let Ok(entries) = parse_wp_posts(&String::from_utf8_lossy(&bytes), IN) {
+                for e in &entries {
+                    prop_assert!(plausible_entry(e), "{e:?}");
+                }
+            }
         }
 
         #[test]
         fn parse_wp_posts_never_panics_on_jsonlike_text(
             s in "\\[(\\{(\"(link|title|content|rendered|date_gmt|date|protected)\":(\"[^\"]{0,12}\"|null|true|1|\\{)[,}]?)*\\}?,?){0,6}\\]?",
         ) {
-            let _ = parse_wp_posts(&s, IN);
+            if let Ok(entries) = parse_wp_posts(&s, IN) {
+                for e in &entries {
+                    prop_assert!(plausible_entry(e), "{e:?}");
+                }
+            }
         }
 
+        /// A template the validator accepts expands to between 1 and `days` URLs (none for 0),
+        /// and one it refuses never expands.
         #[test]
-        fn templates_never_panic(t in "[a-z/:{}%YmdHbe-]{0,30}", days in 0u32..5) {
+        fn templates_expand_to_at_most_days_urls(t in "[a-z/:{}%YmdHbe-]{0,30}", days in 0u32..5) {
+            let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+            let expanded = expand_date_template(&t, today, days);
+            match check_template(&t) {
+                Ok(()) => {
+                    let urls = expanded.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert!(urls.len() <= days as usize);
+                    prop_assert_eq!(urls.is_empty(), days == 0);
+                }
+                Err(_) => prop_assert!(expanded.is_err()),
+            }
             let _ = expand_date_template(&t, NaiveDate::MIN, days);
-            let _ = check_template(&t);
         }
     }
 }

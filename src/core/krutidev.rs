@@ -768,8 +768,20 @@ mod tests {
                     _ => s.push_str(keys.get(pick % keys.len()).copied().unwrap_or("k")),
                 }
             }
-            let _ = krutidev_to_unicode(&s);
-            let _ = looks_like_krutidev(&s);
+            let out = krutidev_to_unicode(&s);
+            assert!(unicode_normalization::is_nfc(&out), "{s:?} → {out:?}");
+            // Converted text is Unicode: it never looks like Kruti Dev again.
+            assert!(!looks_like_krutidev(&out) || out == s, "{s:?} → {out:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Unicode Hindi (any mix of Devanagari, digits, danda and punctuation) is never taken
+        /// for Kruti Dev, so it is never "converted" into garbage.
+        #[test]
+        fn unicode_hindi_is_left_alone(s in "[\\u0900-\\u097F0-9 ,।/:()\\-\\n]{0,400}") {
+            proptest::prop_assert!(!looks_like_krutidev(&s));
+            proptest::prop_assert_eq!(convert_krutidev_lines(&s), None);
         }
     }
 }

@@ -33,14 +33,14 @@ async fn bundled_engine(t: &TestApp) -> Engine {
 async fn the_dpr_sources_read_the_dpr_markup() {
     let t = spawn_app().await;
     serve_dpr(&t.site, 2);
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Kolkata)
-        .date_naive();
+    // A second before midnight in Raipur: the dated listing is the app's "today", from its clock.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     t.site.set(
         &format!("/news/date-wise-news/{today}"),
         Page::Html(fixture("sites/dpr/listing-1.html")),
     );
-    let e = bundled_engine(&t).await;
+    let mut e = bundled_engine(&t).await;
+    e.clock = Clock::Fixed(LAST_SECOND_OF_A_DAY_IST.parse().unwrap());
     let src = e.settings.source("dprcg-district-news").unwrap().clone();
     let items = e.entries(&src).await.unwrap();
     assert_eq!(items.len(), 9);

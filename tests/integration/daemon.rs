@@ -46,8 +46,20 @@ async fn shutdown_stops_between_items_and_loses_nothing() {
         );
     }
     let trigger = std::mem::replace(&mut t.trigger, shutdown::channel().0);
+    // Stop as soon as a second article is being fetched: one item is done, the pass is mid-way
+    // (an item still being fetched at the signal is abandoned and stays unseen).
+    let site = t.site.clone();
+    let paths: Vec<String> = articles("dpr")
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_owned())
+        .collect();
+    let since = Instant::now();
     let stopper = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        wait_until("a second article fetch", Duration::from_secs(30), || {
+            let asked = paths.iter().filter(|p| site.asked_after(p, since)).count() >= 2;
+            async move { asked }
+        })
+        .await;
         trigger.trigger();
     });
     let report = t.run_once().await;
@@ -82,13 +94,11 @@ async fn the_daemon_runs_sources_on_their_cron_schedule_until_shutdown() {
     let settings = Settings::load(&t.config_path).unwrap();
     let app = Arc::new(App::build(settings, Some(BotToken::new(TOKEN)), stop.clone()).unwrap());
     let daemon = tokio::spawn(schedule::run(Arc::clone(&app), stop));
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    let listing_requests = t.requests_to("/news/district-news").await;
     // The start-up pass plus at least two ticks of a once-a-second schedule.
-    assert!(
-        listing_requests >= 3,
-        "listing fetched {listing_requests} times"
-    );
+    wait_until("three listing fetches", Duration::from_secs(60), || async {
+        t.requests_to("/news/district-news").await >= 3
+    })
+    .await;
     let stopping = Instant::now();
     trigger.trigger();
     tokio::time::timeout(Duration::from_secs(10), daemon)

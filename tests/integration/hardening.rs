@@ -413,6 +413,13 @@ async fn outbox_backup_and_test_source_work_beside_a_running_daemon() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Readers work beside it; a second writer, `run` or `once`, is refused by the instance lock.
+    for writer in [&["run"][..], &["once"][..]] {
+        let out = cli(writer).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{writer:?}: {stderr}");
+        assert!(stderr.contains("another niryat instance"), "{stderr}");
+    }
     signal(&daemon, "TERM");
     assert_eq!(
         wait_exit(&mut daemon, Duration::from_secs(10)).await.code(),

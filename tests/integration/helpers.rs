@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use niryat::app::{App, PassReport};
 use niryat::config::Settings;
+pub use niryat::engine::Clock;
 use niryat::notify::BotToken;
 use niryat::shutdown::{self, Trigger};
 use niryat::store::Store;
@@ -38,6 +39,9 @@ pub async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Outpu
 pub const TOKEN: &str = "123456:TEST-niryat-fake-token";
 pub const CHANNEL: &str = "@niryat_test";
 
+/// 23:59:59 on 2 December 2026 in Asia/Kolkata, for tests that pin the app's clock.
+pub const LAST_SECOND_OF_A_DAY_IST: &str = "2026-12-02T18:29:59Z";
+
 pub fn fixture(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -55,6 +59,8 @@ pub enum Page {
     Raw(ResponseTemplate),
     /// Served with an ETag; answers 304 to a matching If-None-Match.
     Cached(String, Vec<u8>),
+    /// Served with a Last-Modified date; answers 304 to a matching If-Modified-Since.
+    LastModified(String, Vec<u8>),
 }
 
 /// The fake news site: a path → page map the test can change between passes. It remembers when
@@ -68,6 +74,15 @@ pub struct Site {
 impl Site {
     pub fn set(&self, path: &str, page: Page) {
         self.pages.lock().unwrap().insert(path.to_owned(), page);
+    }
+
+    /// Whether `path` was asked for after `since`.
+    pub fn asked_after(&self, path: &str, since: std::time::Instant) -> bool {
+        self.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(p, t)| p == path && *t > since)
     }
 
     /// When `path` was first asked for.
@@ -123,6 +138,21 @@ impl Respond for Site {
                         .set_body_bytes(b)
                 }
             }
+            Some(Page::LastModified(date, b)) => {
+                let matches = req
+                    .headers
+                    .get("if-modified-since")
+                    .and_then(|v| v.to_str().ok())
+                    == Some(date.as_str());
+                if matches {
+                    ResponseTemplate::new(304)
+                } else {
+                    ResponseTemplate::new(200)
+                        .insert_header("content-type", "text/html; charset=utf-8")
+                        .insert_header("last-modified", date.as_str())
+                        .set_body_bytes(b)
+                }
+            }
             None => ResponseTemplate::new(404).set_body_string("not found"),
         }
     }
@@ -140,9 +170,22 @@ pub struct Telegram {
     /// `(method, response)`: `None` answers the next request of any method.
     scripted: Arc<Mutex<VecDeque<Scripted>>>,
     refused: Arc<Mutex<HashMap<String, ResponseTemplate>>>,
+    /// `(method, when)` of every request, in arrival order.
+    arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
 }
 
 impl Telegram {
+    /// When each request of `method` (lower case, e.g. "sendmessage") arrived, in order.
+    pub fn arrivals(&self, method: &str) -> Vec<std::time::Instant> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
     pub fn push(&self, t: ResponseTemplate) {
         self.scripted.lock().unwrap().push_back((None, t));
     }
@@ -184,6 +227,10 @@ impl Respond for Telegram {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
+        self.arrivals
+            .lock()
+            .unwrap()
+            .push((method.clone(), std::time::Instant::now()));
         let chat = match &body["chat_id"] {
             Value::String(s) => s.clone(),
             other => other.to_string(),

@@ -127,6 +127,63 @@ async fn an_unchanged_listing_is_not_downloaded_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_with_last_modified_is_asked_with_if_modified_since() {
+    const DATE: &str = "Wed, 02 Dec 2026 10:00:00 GMT";
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 1);
+    t.site.set(
+        "/news/district-news",
+        Page::LastModified(DATE.into(), fixture("sites/dpr/listing-1.html")),
+    );
+    t.run_once().await;
+    let second = t.run_once().await;
+    assert!(second.sources[0].not_modified, "{second:?}");
+    let reqs = t.site_server.received_requests().await.unwrap();
+    let listing = listing_requests(&reqs);
+    assert_eq!(listing.len(), 2);
+    assert!(listing[0].headers.get("if-modified-since").is_none());
+    assert_eq!(
+        listing[1].headers.get("if-modified-since").unwrap(),
+        DATE,
+        "the stored Last-Modified goes back as If-Modified-Since"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validators_are_kept_only_after_a_pass_that_handled_every_new_item() {
+    let t = spawn_app().await;
+    serve_dpr(&t.site, 1);
+    t.site.set(
+        "/news/district-news",
+        Page::Cached("\"v1\"".into(), fixture("sites/dpr/listing-1.html")),
+    );
+    t.run_once().await;
+    // The listing changes, but every new article fails this pass.
+    t.site.set(
+        "/news/district-news",
+        Page::Cached("\"v2\"".into(), fixture("sites/dpr/listing-2.html")),
+    );
+    for a in articles("dpr") {
+        t.site.set(a["path"].as_str().unwrap(), Page::Status(500));
+    }
+    let failing = t.run_once().await;
+    assert_eq!(failing.sources[0].item_errors, 5, "{failing:?}");
+    assert_eq!(failing.delivery.sent, 0);
+    // Had "v2" been stored, the next pass would get 304 and never fetch the three again.
+    serve_dpr(&t.site, 2);
+    t.site.set(
+        "/news/district-news",
+        Page::Cached("\"v2\"".into(), fixture("sites/dpr/listing-2.html")),
+    );
+    let next = t.run_once().await;
+    assert!(!next.sources[0].not_modified, "{next:?}");
+    assert_eq!(next.delivery.sent, 3, "{next:?}");
+    // Now the pass was complete: its validators are used.
+    let after = t.run_once().await;
+    assert!(after.sources[0].not_modified, "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_from_the_site_is_honoured() {
     let t = spawn_app().await;
     t.site.set(
