@@ -4,13 +4,12 @@
 //! per kill, since posts are sent one at a time.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+use serde_json::Value;
+use wiremock::MockServer;
 
 use crate::helpers::*;
 
@@ -22,36 +21,6 @@ const ARTICLES: usize = 50;
 /// Telegram, in the middle of the burst of sends (each takes 30–80 ms).
 const FIRST_KILL_AFTER_ARTICLES: usize = 20;
 const KILL_AFTER_FIRST_SEND_MS: [u64; 5] = [130, 410, 260, 550, 75];
-
-/// A Bot API that outlives the daemon's restarts: answers every sendMessage with the next
-/// message_id after a small delay (so kills land mid-send), and logs `(message_id, text)` the
-/// moment a request arrives — i.e. what Telegram would have accepted.
-#[derive(Clone, Default)]
-struct SlowTelegram {
-    next_id: Arc<AtomicI64>,
-    log: Arc<Mutex<Vec<(i64, String)>>>,
-}
-
-impl Respond for SlowTelegram {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let text = body["text"].as_str().unwrap_or_default().to_owned();
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        self.log.lock().unwrap().push((id, text.clone()));
-        let delay = 30 + (id as u64 * 37) % 50;
-        ResponseTemplate::new(200)
-            .set_body_json(json!({
-                "ok": true,
-                "result": {
-                    "message_id": id,
-                    "date": 1_700_000_000,
-                    "chat": {"id": -1_001_234_567_890i64, "type": "channel", "title": "niryat test"},
-                    "text": text,
-                }
-            }))
-            .set_delay(Duration::from_millis(delay))
-    }
-}
 
 /// 50 distinct positive reports: the Chhattisgarh positives of the synthetic corpus (distinct
 /// notes, so near-duplicate detection keeps them apart), each on a DPR-style page with its own id.
@@ -108,23 +77,23 @@ fn build_site(site: &Site) -> Vec<String> {
     paths
 }
 
-fn spawn_once(config: &std::path::Path, log: &std::path::Path) -> Child {
-    let stderr = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_niryat"))
-        .args(["once", "--config"])
-        .arg(config)
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env_remove("NIRYAT_CONFIG")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap()
+/// `niryat once` as run number `run`: its User-Agent names the run, so the fake Telegram can tell
+/// which process sent each message.
+fn spawn_once(config: &Path, base: &str, run: usize, log: &Path) -> Child {
+    std::fs::write(
+        config,
+        base.replacen(
+            "[fetch]\n",
+            &format!("[fetch]\nuser_agent = \"{}\"\n", ua(run)),
+            1,
+        ),
+    )
+    .unwrap();
+    spawn_niryat(&["once"], config, true, log)
+}
+
+fn ua(run: usize) -> String {
+    format!("niryat-crash-test/run-{run}")
 }
 
 /// Article pages the fake site has been asked for so far.
@@ -144,51 +113,21 @@ fn stored_articles(db: &std::path::Path) -> i64 {
         .unwrap_or(0)
 }
 
-/// Wait for a child without blocking the runtime that serves the fakes.
-async fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "niryat once did not finish in {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_kill() {
     let started = Instant::now();
-    let site_server = MockServer::start().await;
-    let tg_server = MockServer::start().await;
-    let site = Site::default();
-    let telegram = SlowTelegram::default();
-    Mock::given(any())
-        .respond_with(site.clone())
-        .mount(&site_server)
-        .await;
-    Mock::given(any())
-        .respond_with(telegram.clone())
-        .mount(&tg_server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("niryat.toml");
-    std::fs::write(
-        &config,
-        config_toml(
-            &site_server.uri(),
-            &tg_server.uri(),
-            dir.path(),
-            ARTICLES,
-            "",
-        ),
-    )
-    .unwrap();
+    let mut t = spawn_app_with(Options {
+        backfill: ARTICLES,
+        slow_telegram: true,
+        ..Options::default()
+    })
+    .await;
+    t.release();
+    let (site_server, telegram, dir, config) =
+        (&t.site_server, &t.telegram, &t.dir, &t.config_path);
+    let base = std::fs::read_to_string(config).unwrap();
     let log = dir.path().join("niryat.log");
-    let paths = build_site(&site);
+    let paths = build_site(&t.site);
     let urls: Vec<String> = paths
         .iter()
         .map(|p| format!("{}{p}", site_server.uri()))
@@ -198,19 +137,19 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
     let mut kills = 0;
     let mut sends_at_kill = Vec::new();
     let mut stored_at_kill = Vec::new();
-    let mut in_flight_at_kill: HashSet<i64> = HashSet::new();
-    let db_path = dir.path().join("niryat.sqlite3");
+    let mut killed_runs = Vec::new();
+    let db_path = t.db_path();
     for (run, ms) in std::iter::once(None)
         .chain(KILL_AFTER_FIRST_SEND_MS.map(Some))
         .enumerate()
     {
-        let mut child = spawn_once(&config, &log);
-        let sends_before = telegram.log.lock().unwrap().len();
+        let mut child = spawn_once(config, &base, run, &log);
+        let sends_before = telegram.accepted().len();
         let since = Instant::now();
         loop {
             let ready = match ms {
-                None => article_requests(&site_server).await >= FIRST_KILL_AFTER_ARTICLES,
-                Some(_) => telegram.log.lock().unwrap().len() > sends_before,
+                None => article_requests(site_server).await >= FIRST_KILL_AFTER_ARTICLES,
+                Some(_) => telegram.accepted().len() > sends_before,
             };
             if ready || child.try_wait().unwrap().is_some() {
                 break;
@@ -226,23 +165,16 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
             child.kill().unwrap(); // SIGKILL
             kills += 1;
             wait_exit(&mut child, Duration::from_secs(5)).await;
-            // Let a request already on the wire reach the fake before reading its log.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let sends = telegram.log.lock().unwrap().len();
-            sends_at_kill.push(sends);
-            if sends > sends_before {
-                // The last message this run sent: the only one that can have been accepted
-                // without the database hearing of it. message_ids are 1, 2, 3 … in arrival order.
-                in_flight_at_kill.insert(sends as i64);
-            }
+            killed_runs.push(run);
+            sends_at_kill.push(telegram.accepted().len());
             stored_at_kill.push(stored_articles(&db_path));
         }
         wait_exit(&mut child, Duration::from_secs(5)).await;
     }
     // Then let it finish, as many times as it takes for the outbox to drain.
     let mut finished = false;
-    for _ in 0..3 {
-        let mut child = spawn_once(&config, &log);
+    for run in 100..103 {
+        let mut child = spawn_once(config, &base, run, &log);
         let status = wait_exit(&mut child, Duration::from_secs(20)).await;
         assert!(
             status.success(),
@@ -271,8 +203,25 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         "no kill landed mid-delivery: sends at each kill {sends_at_kill:?}"
     );
 
+    // The message in flight at each kill: the last one the killed process sent (its User-Agent
+    // names the run), whenever its request reached the fake — the only one that can have been
+    // accepted without the database hearing of it.
+    let sent: Vec<(i64, String)> = telegram
+        .accepted()
+        .into_iter()
+        .map(|a| (a.message_id, a.text))
+        .collect();
+    let in_flight_at_kill: HashSet<i64> = killed_runs
+        .iter()
+        .filter_map(|&run| {
+            telegram
+                .accepted()
+                .iter()
+                .rfind(|a| a.user_agent == ua(run))
+                .map(|a| a.message_id)
+        })
+        .collect();
     // Every report reached Telegram at least once.
-    let sent = telegram.log.lock().unwrap().clone();
     let mut sends_of: HashMap<&str, Vec<i64>> = HashMap::new();
     for (id, text) in &sent {
         let url = urls

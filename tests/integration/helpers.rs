@@ -172,9 +172,28 @@ pub struct Telegram {
     refused: Arc<Mutex<HashMap<String, ResponseTemplate>>>,
     /// `(method, when)` of every request, in arrival order.
     arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+    /// Every message answered with a message_id, logged the moment its request arrived: what
+    /// Telegram would have accepted, even if the sender died before reading the answer.
+    accepted: Arc<Mutex<Vec<Accepted>>>,
+    /// Answer each accepted message after 30–80 ms, so a kill can land mid-send.
+    slow: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// A message the fake Telegram accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub message_id: i64,
+    pub text: String,
+    /// The sender's User-Agent (`[fetch] user_agent`), e.g. to tell processes apart.
+    pub user_agent: String,
 }
 
 impl Telegram {
+    /// The messages accepted so far, in arrival order.
+    pub fn accepted(&self) -> Vec<Accepted> {
+        self.accepted.lock().unwrap().clone()
+    }
+
     /// When each request of `method` (lower case, e.g. "sendmessage") arrived, in order.
     pub fn arrivals(&self, method: &str) -> Vec<std::time::Instant> {
         self.arrivals
@@ -248,15 +267,31 @@ impl Respond for Telegram {
             }
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        ResponseTemplate::new(200).set_body_json(json!({
+        let text = body.get("text").cloned().unwrap_or(Value::Null);
+        self.accepted.lock().unwrap().push(Accepted {
+            message_id: id,
+            text: text.as_str().unwrap_or_default().to_owned(),
+            user_agent: req
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        });
+        let answer = ResponseTemplate::new(200).set_body_json(json!({
             "ok": true,
             "result": {
                 "message_id": id,
                 "date": 1_700_000_000,
                 "chat": {"id": -1_001_234_567_890i64, "type": "channel", "title": "niryat test"},
-                "text": body.get("text").cloned().unwrap_or(Value::Null),
+                "text": text,
             }
-        }))
+        }));
+        if self.slow.load(Ordering::SeqCst) {
+            answer.set_delay(Duration::from_millis(30 + (id as u64 * 37) % 50))
+        } else {
+            answer
+        }
     }
 }
 
@@ -279,6 +314,8 @@ pub struct Options {
     pub token: bool,
     /// `backfill` of the DPR source.
     pub backfill: usize,
+    /// Telegram answers each message after 30–80 ms.
+    pub slow_telegram: bool,
 }
 
 impl Default for Options {
@@ -287,6 +324,7 @@ impl Default for Options {
             extra_sources: String::new(),
             token: true,
             backfill: 0,
+            slow_telegram: false,
         }
     }
 }
@@ -300,6 +338,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let tg_server = MockServer::start().await;
     let site = Site::default();
     let telegram = Telegram::default();
+    telegram.slow.store(opts.slow_telegram, Ordering::SeqCst);
     Mock::given(any())
         .respond_with(site.clone())
         .mount(&site_server)
