@@ -469,19 +469,9 @@ async fn write_appends_after_validation_and_keeps_a_backup() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_flag_prints_the_diff_of_stale_selectors() {
     let fx = Fixture::serve("dpr-listing").await;
-    let stale = format!(
-        r#"
-[[sources]]
-id = "dpr-district-news"
-kind = "html"
-url = "{}"
-
-[sources.list]
-item = ".news-list .news-item"
-link = "h3 a"
-"#,
-        fx.start()
-    );
+    let stale = html_source(DPR, &fx.start())
+        .list("item", ".news-list .news-item")
+        .to_string();
     let mut config = std::fs::read_to_string(&fx.config).unwrap();
     config.push_str(&stale);
     std::fs::write(&fx.config, config).unwrap();

@@ -12,21 +12,21 @@ fn wp_listing(paths: &[&str]) -> Vec<u8> {
     format!("<html><body><main id=\"main\">{items}</main></body></html>").into_bytes()
 }
 
-const WP_SOURCE: &str = r#"
-[[sources]]
-id = "wp-portal"
-max_age = "36500d"
-kind = "html"
-url = "{site}/category/chhattisgarh/"
-[sources.list]
-item = "article"
-link = ".entry-title a"
-"#;
+/// A WordPress theme's category page, read as an html listing.
+fn wp_portal() -> SourceToml {
+    html_source("wp-portal", "{site}/category/chhattisgarh/")
+        .list("item", "article")
+        .list("link", ".entry-title a")
+}
+
+fn wp_source() -> String {
+    wp_portal().to_string()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_republished_note_is_posted_once_and_the_post_gains_an_also_at_link() {
     let t = spawn_app_with(Options {
-        extra_sources: WP_SOURCE.into(),
+        extra_sources: wp_source(),
         ..Options::default()
     })
     .await;
@@ -100,7 +100,7 @@ async fn a_republished_note_is_posted_once_and_the_post_gains_an_also_at_link() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_found_before_the_first_post_is_sent_is_folded_into_it() {
     let t = spawn_app_with(Options {
-        extra_sources: WP_SOURCE.replace("kind = \"html\"", "kind = \"html\"\nbackfill = 1"),
+        extra_sources: wp_portal().key("backfill", 1).to_string(),
         backfill: 9,
         ..Options::default()
     })

@@ -18,32 +18,15 @@ use wiremock::ResponseTemplate;
 use crate::helpers::*;
 
 const FAULTY: &str = "faulty-portal";
-const DPR: &str = "dpr-district-news";
 
 /// The DPR positives used on the extra sources' own pages (not on the DPR listings' URLs).
 const POSITIVES: [&str; 3] = ["1652352665", "1661518844", "1663170129"];
 
-fn source_toml(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        r#"
-[[sources]]
-id = "{id}"
-max_age = "36500d"
-kind = "html"
-url = "{url}"
-timeout = "1s"
-respect_robots_txt = false
-{extra}
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-
-[sources.article]
-title = "h1.page-title"
-body = ".field-name-body"
-date = ".date-display-single"
-"#
-    )
+fn faulty_source(id: &str, url: &str) -> SourceToml {
+    html_source(id, url)
+        .text("timeout", "1s")
+        .key("respect_robots_txt", false)
+        .dpr_article()
 }
 
 /// Read-only view of the daemon's database, beside the live app (WAL allows it).
@@ -71,7 +54,7 @@ fn source_row(t: &TestApp, id: &str) -> Option<(u32, bool, Option<String>)> {
 /// both times while the DPR source takes its baseline, then posts listing 2's three reports.
 async fn faulty_source_is_isolated(url: &str, setup: impl Fn(&Site), expect: &[&str]) {
     let t = spawn_app_with(Options {
-        extra_sources: source_toml(FAULTY, url, ""),
+        extra_sources: faulty_source(FAULTY, url).to_string(),
         ..Options::default()
     })
     .await;
@@ -398,11 +381,11 @@ fn with_source(toml: &str) -> Options {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_cut_in_the_middle_of_an_item_keeps_the_items_before_the_cut() {
-    let t = spawn_app_with(with_source(&source_toml(
-        "cut-portal",
-        "{site}/cut/news",
-        "backfill = 10",
-    )))
+    let t = spawn_app_with(with_source(
+        &faulty_source("cut-portal", "{site}/cut/news")
+            .key("backfill", 10)
+            .to_string(),
+    ))
     .await;
     serve_dpr(&t.site, 1);
     let rows = serve_copies(&t.site, "cut", |b| b);
@@ -454,11 +437,11 @@ async fn a_listing_cut_in_the_middle_of_an_item_keeps_the_items_before_the_cut()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_utf8_bytes_in_listing_and_articles_do_not_stop_the_source() {
-    let t = spawn_app_with(with_source(&source_toml(
-        "bad-bytes",
-        "{site}/bytes/news",
-        "backfill = 10",
-    )))
+    let t = spawn_app_with(with_source(
+        &faulty_source("bad-bytes", "{site}/bytes/news")
+            .key("backfill", 10)
+            .to_string(),
+    ))
     .await;
     serve_dpr(&t.site, 1);
     // Broken bytes in each article's body, just after its opening tag.

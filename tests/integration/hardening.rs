@@ -9,8 +9,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 use crate::helpers::*;
 
-const DPR: &str = "dpr-district-news";
-
 fn deep_page(depth: usize) -> Vec<u8> {
     let mut s = String::from(
         "<html><head><title>x</title></head><body><h1 class=\"page-title\">दुर्ग : बैठक</h1><div class=\"field-name-body\">",
@@ -171,20 +169,9 @@ async fn a_heavy_listing_never_stalls_a_fast_source_on_another_host() {
         "/post/1/a",
         Page::Html(article_html("a", "कोरबा/ बैठक", None).into_bytes()),
     );
-    let extra = format!(
-        r#"
-[[sources]]
-id = "fast"
-max_age = "36500d"
-kind = "html"
-url = "{}/news"
-backfill = 1
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#,
-        fast.uri()
-    );
+    let extra = html_source("fast", &format!("{}/news", fast.uri()))
+        .key("backfill", 1)
+        .to_string();
     let t = spawn_app_with(Options {
         extra_sources: extra,
         ..Options::default()
@@ -461,21 +448,14 @@ async fn posted_then_republished(t: &TestApp) {
     );
 }
 
-const PORTAL: &str = r#"
-[[sources]]
-id = "portal"
-max_age = "36500d"
-kind = "html"
-url = "{site}/portal/news"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#;
+fn portal() -> String {
+    html_source("portal", "{site}/portal/news").to_string()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_that_hangs_is_bounded_and_retried_later_with_backoff() {
     let mut t = spawn_app_with(Options {
-        extra_sources: PORTAL.into(),
+        extra_sources: portal(),
         ..Options::default()
     })
     .await;
@@ -511,7 +491,7 @@ async fn an_edit_that_hangs_is_bounded_and_retried_later_with_backoff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_of_a_message_that_is_gone_is_given_up_and_the_record_kept() {
     let t = spawn_app_with(Options {
-        extra_sources: PORTAL.into(),
+        extra_sources: portal(),
         ..Options::default()
     })
     .await;
@@ -586,20 +566,10 @@ async fn two_sources_finding_one_note_at_once_post_it_once_fifty_times_over() {
         .mount(&copies)
         .await;
     let extra = format!(
-        r#"
-[[sources]]
-id = "copies"
-max_age = "36500d"
-kind = "html"
-url = "{}/news"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-[sources.article]
-title = "h1.page-title"
-body = ".field-name-body"
-"#,
-        copies.uri()
+        "{}",
+        html_source("copies", &format!("{}/news", copies.uri()))
+            .dpr_article()
+            .without_article_date()
     );
     let t = spawn_app_with(Options {
         extra_sources: extra,
@@ -741,18 +711,9 @@ async fn a_second_sigint_exits_at_once_and_the_outbox_is_intact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_new_items_is_fetched_at_most_max_new_per_pass_at_a_time() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "flood"
-max_age = "36500d"
-max_new_per_pass = 5
-kind = "html"
-url = "{site}/flood/news"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#
-        .into(),
+        extra_sources: html_source("flood", "{site}/flood/news")
+            .key("max_new_per_pass", 5)
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -789,20 +750,10 @@ link = "h3 a"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_older_than_max_age_are_recorded_not_posted_unless_backfill_posts() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "recent"
-kind = "html"
-url = "{site}/recent/news"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-[sources.article]
-title = "h1.page-title"
-body = ".field-name-body"
-date = ".date-display-single"
-"#
-        .into(),
+        extra_sources: html_source("recent", "{site}/recent/news")
+            .without("max_age")
+            .dpr_article()
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -888,20 +839,11 @@ async fn links_to_internal_addresses_found_on_a_public_page_are_refused() {
     // The source is a public site reached through a proxy (the fake site doubles as the proxy);
     // its listing links one report on the site and one on this machine's loopback address.
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "public"
-max_age = "36500d"
-kind = "html"
-url = "http://district.invalid/public/news"
-proxy = "{site}"
-respect_robots_txt = false
-backfill = 5
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#
-        .into(),
+        extra_sources: html_source("public", "http://district.invalid/public/news")
+            .text("proxy", "{site}")
+            .key("respect_robots_txt", false)
+            .key("backfill", 5)
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -1008,31 +950,16 @@ async fn a_renamed_source_reads_its_listing_whole_before_it_uses_validators() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_page_that_fails_keeps_what_the_other_pages_gave() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "paged"
-max_age = "36500d"
-kind = "html"
-url = "{site}/paged/news"
-backfill = 10
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-next = "a.next"
-max_pages = 3
-
-[[sources]]
-id = "dated"
-max_age = "36500d"
-kind = "html"
-url = "{site}/dated/{date:%Y-%m-%d}"
-days = 3
-backfill = 10
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#
-        .into(),
+        extra_sources: format!(
+            "{}{}",
+            html_source("paged", "{site}/paged/news")
+                .key("backfill", 10)
+                .list("next", "a.next")
+                .list_key("max_pages", 3),
+            html_source("dated", "{site}/dated/{date:%Y-%m-%d}")
+                .key("days", 3)
+                .key("backfill", 10)
+        ),
         ..Options::default()
     })
     .await;
@@ -1091,19 +1018,10 @@ link = "h3 a"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pagination_loop_is_read_once_per_pass() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "loop"
-max_age = "36500d"
-kind = "html"
-url = "{site}/loop/a"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-next = "a.next"
-max_pages = 50
-"#
-        .into(),
+        extra_sources: html_source("loop", "{site}/loop/a")
+            .list("next", "a.next")
+            .list_key("max_pages", 50)
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -1128,15 +1046,7 @@ max_pages = 50
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_wordpress_page_is_asked_again_with_fewer_posts() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "wp"
-max_age = "36500d"
-kind = "wordpress"
-url = "{site}/"
-search = ["निर्यात"]
-"#
-        .into(),
+        extra_sources: wordpress_source("wp", "{site}/").to_string(),
         ..Options::default()
     })
     .await;
@@ -1183,9 +1093,7 @@ search = ["निर्यात"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wordpress_links_to_another_host_are_refused_unless_the_source_allows_them() {
     let wp = |id: &str, allow: bool| {
-        format!(
-            "\n[[sources]]\nid = \"{id}\"\nmax_age = \"36500d\"\nkind = \"wordpress\"\nurl = \"{{site}}/{id}/\"\nsearch = [\"निर्यात\"]\nallow_other_hosts = {allow}\n"
-        )
+        wordpress_source(id, &format!("{{site}}/{id}/")).key("allow_other_hosts", allow)
     };
     let t = spawn_app_with(Options {
         extra_sources: format!("{}{}", wp("strict", false), wp("lenient", true)),
@@ -1240,24 +1148,11 @@ async fn a_robots_txt_that_never_answers_costs_a_short_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirecting_listing_and_a_closed_wordpress_api_say_what_happened() {
     let t = spawn_app_with(Options {
-        extra_sources: r#"
-[[sources]]
-id = "moved"
-max_age = "36500d"
-kind = "html"
-url = "{site}/moved/news"
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-
-[[sources]]
-id = "closed"
-max_age = "36500d"
-kind = "wordpress"
-url = "{site}/closed/"
-search = ["निर्यात"]
-"#
-        .into(),
+        extra_sources: format!(
+            "{}{}",
+            html_source("moved", "{site}/moved/news"),
+            wordpress_source("closed", "{site}/closed/")
+        ),
         ..Options::default()
     })
     .await;
@@ -1324,15 +1219,18 @@ mod no_panic {
     /// A source of each kind, with days, pages and dates anywhere `check` accepts them.
     fn source(kind: u8, days: u32, pages: usize) -> String {
         match kind {
-            0 => format!(
-                "\n[[sources]]\nid = \"dated\"\nkind = \"html\"\nurl = \"{{site}}/d/{{date:%Y-%m-%d}}\"\ndays = {days}\n[sources.list]\nitem = \"li\"\nlink = \"a\"\nnext = \"a.next\"\nmax_pages = {pages}\n"
-            ),
-            1 => format!(
-                "\n[[sources]]\nid = \"wp\"\nkind = \"wordpress\"\nurl = \"{{site}}/\"\nsearch = [\"निर्यात\", \"export\"]\ndays = {days}\n"
-            ),
-            _ => {
-                "\n[[sources]]\nid = \"feed\"\nkind = \"feed\"\nurl = \"{site}/feed/\"\n".to_owned()
-            }
+            0 => html_source("dated", "{site}/d/{date:%Y-%m-%d}")
+                .key("days", days)
+                .list("item", "li")
+                .list("link", "a")
+                .list("next", "a.next")
+                .list_key("max_pages", pages)
+                .to_string(),
+            1 => wordpress_source("wp", "{site}/")
+                .key("search", r#"["निर्यात", "export"]"#)
+                .key("days", days)
+                .to_string(),
+            _ => feed_source("feed", "{site}/feed/").to_string(),
         }
     }
 

@@ -39,6 +39,9 @@ pub async fn niryat_output(args: Vec<std::ffi::OsString>) -> std::process::Outpu
 pub const TOKEN: &str = "123456:TEST-niryat-fake-token";
 pub const CHANNEL: &str = "@niryat_test";
 
+/// The id of the DPR source every test config has.
+pub const DPR: &str = "dpr-district-news";
+
 /// 23:59:59 on 2 December 2026 in Asia/Kolkata, for tests that pin the app's clock.
 pub const LAST_SECOND_OF_A_DAY_IST: &str = "2026-12-02T18:29:59Z";
 
@@ -376,6 +379,115 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     }
 }
 
+/// One `[[sources]]` table of a test config, built instead of repeated TOML. `{site}` in a URL is
+/// replaced by the fake site's address (see [`Options::extra_sources`]). Test sources carry
+/// `max_age = "36500d"`: the fixture notes are from 2022.
+#[derive(Debug, Clone)]
+pub struct SourceToml {
+    head: Vec<(String, String)>,
+    list: Vec<(String, String)>,
+    article: Vec<(String, String)>,
+}
+
+/// A DPR-style html listing: `.view-content .views-row` items, `h3 a` links.
+pub fn html_source(id: &str, url: &str) -> SourceToml {
+    SourceToml::new(id, "html", url)
+        .list("item", ".view-content .views-row")
+        .list("link", "h3 a")
+}
+
+/// A WordPress source searching for निर्यात.
+pub fn wordpress_source(id: &str, url: &str) -> SourceToml {
+    SourceToml::new(id, "wordpress", url).key("search", r#"["निर्यात"]"#)
+}
+
+/// A feed source.
+pub fn feed_source(id: &str, url: &str) -> SourceToml {
+    SourceToml::new(id, "feed", url)
+}
+
+impl SourceToml {
+    fn new(id: &str, kind: &str, url: &str) -> Self {
+        Self {
+            head: vec![
+                ("id".into(), format!("{id:?}")),
+                ("max_age".into(), "\"36500d\"".into()),
+                ("kind".into(), format!("{kind:?}")),
+                ("url".into(), format!("{url:?}")),
+            ],
+            list: Vec::new(),
+            article: Vec::new(),
+        }
+    }
+
+    /// A source key with a TOML value as written (`5`, `true`, `["a"]`, `"\"7d\""`).
+    pub fn key(mut self, key: &str, toml: impl std::fmt::Display) -> Self {
+        self.head.retain(|(k, _)| k != key);
+        self.head.push((key.into(), toml.to_string()));
+        self
+    }
+
+    /// A string-valued source key.
+    pub fn text(self, key: &str, value: &str) -> Self {
+        self.key(key, format!("{value:?}"))
+    }
+
+    /// Drop a key (e.g. `max_age`, to get the default).
+    pub fn without(mut self, key: &str) -> Self {
+        self.head.retain(|(k, _)| k != key);
+        self
+    }
+
+    /// A `[sources.list]` key with a TOML value as written.
+    pub fn list_key(mut self, key: &str, toml: impl std::fmt::Display) -> Self {
+        self.list.retain(|(k, _)| k != key);
+        self.list.push((key.into(), toml.to_string()));
+        self
+    }
+
+    /// A string-valued `[sources.list]` key (a selector).
+    pub fn list(self, key: &str, selector: &str) -> Self {
+        self.list_key(key, format!("{selector:?}"))
+    }
+
+    /// The DPR article selectors: `h1.page-title`, `.field-name-body`, `.date-display-single`.
+    pub fn dpr_article(mut self) -> Self {
+        self.article = [
+            ("title", "h1.page-title"),
+            ("body", ".field-name-body"),
+            ("date", ".date-display-single"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).into(), format!("{v:?}")))
+        .collect();
+        self
+    }
+
+    /// Without `[sources.article] date`.
+    pub fn without_article_date(mut self) -> Self {
+        self.article.retain(|(k, _)| k != "date");
+        self
+    }
+}
+
+impl std::fmt::Display for SourceToml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "\n[[sources]]")?;
+        for (k, v) in &self.head {
+            writeln!(f, "{k} = {v}")?;
+        }
+        for (table, keys) in [("list", &self.list), ("article", &self.article)] {
+            if !keys.is_empty() {
+                writeln!(f, "[sources.{table}]")?;
+                for (k, v) in keys {
+                    writeln!(f, "{k} = {v}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The config a test runs with: one DPR-style html source on the fake site; politeness delays off.
 pub fn config_toml(site: &str, tg: &str, dir: &Path, backfill: usize, extra: &str) -> String {
     format!(
@@ -400,23 +512,12 @@ min_delay = "0s"
 per_host_concurrency = 1
 respect_robots_txt = true
 
-[[sources]]
-id = "dpr-district-news"
-max_age = "36500d"
-kind = "html"
-url = "{site}/news/district-news"
-backfill = {backfill}
-
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-
-[sources.article]
-title = "h1.page-title"
-body = ".field-name-body"
-date = ".date-display-single"
+{dpr}
 {extra}
 "#,
+        dpr = html_source(DPR, &format!("{site}/news/district-news"))
+            .key("backfill", backfill)
+            .dpr_article(),
         db = dir.join("niryat.sqlite3").display(),
     )
 }

@@ -126,18 +126,11 @@ async fn backfill_posts_that_many_of_the_items_already_listed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_answering_500_does_not_stop_the_others() {
-    let extra = r#"
-[[sources]]
-id = "broken-portal"
-max_age = "36500d"
-kind = "html"
-url = "{site}/news"
-[sources.list]
-item = "article"
-link = "a"
-"#;
     let t = spawn_app_with(Options {
-        extra_sources: extra.into(),
+        extra_sources: html_source("broken-portal", "{site}/news")
+            .list("item", "article")
+            .list("link", "a")
+            .to_string(),
         ..Options::default()
     })
     .await;

@@ -12,19 +12,10 @@ fn listing_requests(reqs: &[wiremock::Request]) -> Vec<&wiremock::Request> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn robots_txt_is_honoured_and_a_source_can_override_it() {
-    let extra = r#"
-[[sources]]
-id = "overrides-robots"
-max_age = "36500d"
-kind = "html"
-url = "{site}/private/news"
-respect_robots_txt = false
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#;
     let t = spawn_app_with(Options {
-        extra_sources: extra.into(),
+        extra_sources: html_source("overrides-robots", "{site}/private/news")
+            .key("respect_robots_txt", false)
+            .to_string(),
         ..Options::default()
     })
     .await;

@@ -10,22 +10,19 @@ fn listing(paths: &[&str]) -> Vec<u8> {
     format!("<html><body><ul>{items}</ul></body></html>").into_bytes()
 }
 
-const LEGACY_SOURCE: &str = r#"
-[[sources]]
-id = "legacy-portal"
-max_age = "36500d"
-kind = "html"
-url = "{site}/legacy/news"
-backfill = 10
-[sources.list]
-item = "li.news"
-link = "a"
-"#;
+/// A legacy district portal: `li.news` items.
+fn legacy_source(id: &str, url: &str) -> SourceToml {
+    html_source(id, url)
+        .list("item", "li.news")
+        .list("link", "a")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mislabelled_charsets_and_kruti_dev_pages_are_read_as_hindi() {
     let t = spawn_app_with(Options {
-        extra_sources: LEGACY_SOURCE.into(),
+        extra_sources: legacy_source("legacy-portal", "{site}/legacy/news")
+            .key("backfill", 10)
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -82,20 +79,11 @@ async fn mislabelled_charsets_and_kruti_dev_pages_are_read_as_hindi() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paginated_listing_is_followed_up_to_max_pages() {
-    let extra = r#"
-[[sources]]
-id = "paged"
-max_age = "36500d"
-kind = "html"
-url = "{site}/paged/news"
-[sources.list]
-item = "li.news"
-link = "a"
-next = "a.next"
-max_pages = 2
-"#;
     let t = spawn_app_with(Options {
-        extra_sources: extra.into(),
+        extra_sources: legacy_source("paged", "{site}/paged/news")
+            .list("next", "a.next")
+            .list_key("max_pages", 2)
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -125,22 +113,12 @@ max_pages = 2
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfill_walks_dated_listings_back_and_posts_only_when_asked() {
-    let extra = r#"
-[[sources]]
-id = "dated"
-max_age = "36500d"
-kind = "html"
-url = "{site}/date-wise-news/{date:%Y-%m-%d}"
-days = 1
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-[sources.article]
-title = "h1.page-title"
-body = ".field-name-body"
-"#;
     let t = spawn_app_with(Options {
-        extra_sources: extra.into(),
+        extra_sources: html_source("dated", "{site}/date-wise-news/{date:%Y-%m-%d}")
+            .key("days", 1)
+            .dpr_article()
+            .without_article_date()
+            .to_string(),
         ..Options::default()
     })
     .await;
@@ -203,20 +181,11 @@ body = ".field-name-body"
 async fn a_source_can_fetch_through_its_own_proxy() {
     // The fake site doubles as an HTTP proxy: a request for an unreachable host reaches it in
     // absolute form, so the listing is served only if the proxy is really used.
-    let extra = r#"
-[[sources]]
-id = "via-proxy"
-max_age = "36500d"
-kind = "html"
-url = "http://district.invalid/news/district-news"
-proxy = "{site}"
-respect_robots_txt = false
-[sources.list]
-item = ".view-content .views-row"
-link = "h3 a"
-"#;
     let t = spawn_app_with(Options {
-        extra_sources: extra.into(),
+        extra_sources: html_source("via-proxy", "http://district.invalid/news/district-news")
+            .text("proxy", "{site}")
+            .key("respect_robots_txt", false)
+            .to_string(),
         ..Options::default()
     })
     .await;
