@@ -24,7 +24,7 @@ const FIRST_KILL_AFTER_ARTICLES: usize = 20;
 const KILL_AFTER_FIRST_SEND_MS: [u64; 5] = [130, 410, 260, 550, 75];
 
 /// A Bot API that outlives the daemon's restarts: answers every sendMessage with the next
-/// message_id after a small delay (so kills land mid-send), and logs `(message_id, text)` the
+/// message_id after a small delay (so kills land mid-send), and logs `(message_id, source URL)` the
 /// moment a request arrives — i.e. what Telegram would have accepted.
 #[derive(Clone, Default)]
 struct SlowTelegram {
@@ -37,7 +37,9 @@ impl Respond for SlowTelegram {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         let text = body["text"].as_str().unwrap_or_default().to_owned();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        self.log.lock().unwrap().push((id, text.clone()));
+        // The report a post carries is its button's URL.
+        let source = button_urls(&body).into_iter().next().unwrap_or_default();
+        self.log.lock().unwrap().push((id, source));
         let delay = 30 + (id as u64 * 37) % 50;
         ResponseTemplate::new(200)
             .set_body_json(json!({
@@ -274,11 +276,11 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
     // Every report reached Telegram at least once.
     let sent = telegram.log.lock().unwrap().clone();
     let mut sends_of: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (id, text) in &sent {
+    for (id, source) in &sent {
         let url = urls
             .iter()
-            .find(|u| text.contains(&format!("href=\"{u}\"")))
-            .unwrap_or_else(|| panic!("a message links to no known report: {text}"));
+            .find(|u| *u == source)
+            .unwrap_or_else(|| panic!("a message links to no known report: {source}"));
         sends_of.entry(url.as_str()).or_default().push(*id);
     }
     let times: HashMap<&str, usize> = sends_of.iter().map(|(u, ids)| (*u, ids.len())).collect();
@@ -316,11 +318,11 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         assert_eq!(p.status, "sent", "{p:?}");
         let id = p.message_id.unwrap();
         assert!(ids.insert(id), "message_id {id} recorded twice");
-        let text = by_id
+        let source = by_id
             .get(&id)
             .unwrap_or_else(|| panic!("unknown message_id {id}"));
         assert!(
-            text.contains(&format!("href=\"{}\"", p.url)),
+            *source == p.url,
             "post {} recorded message {id}, which carried another report",
             p.url
         );
