@@ -1,12 +1,13 @@
 //! Delivery: draining the outbox to Telegram, editing sent messages that gained "also at" links,
 //! and alerting the operator.
 //!
-//! Posts go out oldest first. A post for the channel goes to the channel configured *now*, and
-//! the chat it reached is recorded with its message id. A chat that refuses the bot stops only
-//! the posts to that chat for this pass; other chats (the admin chat, subscribers) go on. A
-//! subscriber who refuses the bot (blocked it, left Telegram) is unsubscribed at once and their
-//! unsent copies are dropped; the operator is not alerted for that. Posts sent during
-//! `[telegram] quiet_hours` go out without a notification sound. A send
+//! Posts go out oldest first, the channel's before subscribers' private copies. A post for the
+//! channel goes to the channel configured *now*, and the chat it reached is recorded with its
+//! message id. A chat that refuses the bot stops only the posts to that chat for this pass; other
+//! chats (the admin chat, subscribers) go on. A subscriber who refuses the bot (blocked it, left
+//! Telegram) is unsubscribed at once and their unsent copies are dropped; the operator is not
+//! alerted for that. Posts sent during `[telegram] quiet_hours` go out without a notification
+//! sound. A send
 //! that got an answer with an error is `failed`; one that got no answer is `uncertain` (Telegram
 //! may have it); both are retried with backoff. Edits get the same backoff, at most
 //! [`MAX_EDIT_ATTEMPTS`] tries, and an edit of a message that no longer exists is given up at once.
@@ -52,7 +53,8 @@ pub struct DeliveryReport {
 }
 
 impl App {
-    /// Send every due post, oldest first. Stops between posts on shutdown; skips the rest of a
+    /// Send every due post: the channel's first, then subscribers' private copies, each oldest
+    /// first. Stops between posts on shutdown; skips the rest of a
     /// chat's posts for this run when that chat refuses the bot.
     pub async fn deliver(&self) -> DeliveryReport {
         let mut report = DeliveryReport::default();

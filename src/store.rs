@@ -786,7 +786,9 @@ impl Store {
         .await
     }
 
-    /// Posts that are pending, failed or uncertain and due at `now`, oldest first.
+    /// Posts that are pending, failed or uncertain and due at `now`: the channel's first, then
+    /// the private copies (which wait on each subscriber's 1-a-second limit and must not hold the
+    /// channel up), each oldest first.
     pub async fn due_posts(&self, now: DateTime<Utc>) -> Result<Vec<DuePost>, StoreError> {
         let now = fmt_time(now);
         self.call(move |c| {
@@ -794,7 +796,7 @@ impl Store {
                 "SELECT id, article_id, target, text, plain, attempts, status, buttons FROM posts
                  WHERE status IN ('pending', 'failed', 'uncertain')
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
-                 ORDER BY id",
+                 ORDER BY target <> 'channel', id",
             )?;
             let rows = stmt.query_map([now], |r| {
                 Ok(DuePost {

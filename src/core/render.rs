@@ -7,8 +7,9 @@
 //! button ("पूरी खबर पढ़ें"), with one more button per "also at" copy; the plain-text form, sent
 //! when Telegram cannot parse the HTML, spells the links out instead.
 //!
-//! Golden files: `tests/fixtures/golden/<name>.html` hold the exact rendering of the seed article
-//! and of Chhattisgarh positives from `tests/fixtures/corpus/dev.jsonl`. After an intended change,
+//! Golden files: `tests/fixtures/golden/<name>.html` (the message), `<name>.txt` (the plain-text
+//! fallback) and `<name>.buttons.txt` (the inline buttons) hold the exact rendering of the seed
+//! article and of Chhattisgarh positives from `tests/fixtures/corpus/dev.jsonl`. After an intended change,
 //! regenerate them with `UPDATE_GOLDEN=1 cargo test --lib golden` and review the diff.
 
 use super::summary::{Summary, shorten_by};
@@ -1001,25 +1002,48 @@ mod tests {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
     }
 
-    /// Compare with `tests/fixtures/golden/<name>.html`; `UPDATE_GOLDEN=1 cargo test golden`
-    /// rewrites the files instead.
-    fn check_golden(name: &str, html: &str) {
+    /// The three forms of a post as stored in the golden files: the HTML message, the plain-text
+    /// fallback (which spells the links out), and the inline buttons (one `text → url` per line).
+    fn golden_forms(p: &PostView<'_>) -> [(&'static str, String); 3] {
+        let buttons: String = render_buttons(p)
+            .iter()
+            .flatten()
+            .map(|b| match b {
+                Button::Url { text, url } => format!("{text} → {url}\n"),
+                Button::Callback { text, data } => format!("{text} → callback {data}\n"),
+            })
+            .collect();
+        [
+            ("html", render_html(p)),
+            ("txt", render_plain(p)),
+            ("buttons.txt", buttons),
+        ]
+    }
+
+    /// Compare with `tests/fixtures/golden/<name>.{html,txt,buttons.txt}`;
+    /// `UPDATE_GOLDEN=1 cargo test golden` rewrites the files instead.
+    fn check_golden(name: &str, p: &PostView<'_>) {
+        let forms = golden_forms(p);
+        let html = &forms[0].1;
         assert!(
             telegram_len(html).is_ok_and(|n| n <= TELEGRAM_LIMIT),
             "{name}"
         );
-        let path = golden_dir().join(format!("{name}.html"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-            std::fs::create_dir_all(golden_dir()).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(&path, html).unwrap_or_else(|e| panic!("{e}"));
-            return;
+        assert!(u16len(&forms[1].1) <= TELEGRAM_LIMIT, "{name}");
+        for (ext, got) in &forms {
+            let path = golden_dir().join(format!("{name}.{ext}"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+                std::fs::create_dir_all(golden_dir()).unwrap_or_else(|e| panic!("{e}"));
+                std::fs::write(&path, got).unwrap_or_else(|e| panic!("{e}"));
+                continue;
+            }
+            let want = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+            assert_eq!(
+                got, &want,
+                "golden {name}.{ext} differs (UPDATE_GOLDEN=1 to accept)"
+            );
         }
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-        assert_eq!(
-            html, want,
-            "golden {name} differs (UPDATE_GOLDEN=1 to accept)"
-        );
     }
 
     /// The hashtags a post of this district and text gets.
@@ -1035,16 +1059,21 @@ mod tests {
         let (t, b) = seed();
         let s = summarize(&t, &b, None);
         let tags = tags_of("Durg", &t, &b);
-        let html = render_html(&PostView {
-            hashtags: &tags,
-            ..view(
-                &t,
-                "https://www.statenewsservice.in/2022/05/183095",
-                &s,
-                &[],
-            )
-        });
-        check_golden("seed-article", &html);
+        // A copy of the same note elsewhere: a second button, and a second link in the fallback.
+        let also =
+            vec!["https://www.cgwall.com/durg-export-promotion-committee-meeting/".to_owned()];
+        check_golden(
+            "seed-article",
+            &PostView {
+                hashtags: &tags,
+                ..view(
+                    &t,
+                    "https://www.statenewsservice.in/2022/05/183095",
+                    &s,
+                    &also,
+                )
+            },
+        );
     }
 
     #[test]
@@ -1073,7 +1102,7 @@ mod tests {
                 also_at: &[],
                 hashtags: &tags,
             };
-            check_golden(case.name, &render_html(&p));
+            check_golden(case.name, &p);
         }
         assert!(langs.contains(&Lang::Hi) && langs.contains(&Lang::En));
     }
@@ -1109,6 +1138,19 @@ mod tests {
             for word in last.split(' ').filter(|w| w.starts_with('#')) {
                 prop_assert!(is_hashtag(word), "{word}");
             }
+        }
+        // The hashtags are never what the length limit cuts: both forms end with them.
+        let tags: Vec<&str> = p
+            .hashtags
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| is_hashtag(t))
+            .take(MAX_HASHTAGS)
+            .collect();
+        if !tags.is_empty() {
+            let line = format!("\n{}", tags.join(" "));
+            prop_assert!(html.ends_with(&line), "{line:?} not at the end of {html:?}");
+            prop_assert!(render_plain(p).ends_with(&line), "{line:?}");
         }
         Ok(())
     }

@@ -288,8 +288,12 @@ pub fn report_page(
     let header = match (kind, lang) {
         (ListKind::Latest(_), Lang::Hi) => format!("🆕 <b>ताज़ा {total} रिपोर्ट</b>"),
         (ListKind::Latest(_), Lang::En) => format!("🆕 <b>The {total} latest reports</b>"),
-        (ListKind::Search(q), Lang::Hi) => format!("🔎 <b>“{}” के नतीजे</b> ({total})", echo(q.as_str())),
-        (ListKind::Search(q), Lang::En) => format!("🔎 <b>Results for “{}”</b> ({total})", echo(q.as_str())),
+        (ListKind::Search(q), Lang::Hi) => {
+            format!("🔎 <b>“{}” के नतीजे</b> ({total})", echo(q.as_str()))
+        }
+        (ListKind::Search(q), Lang::En) => {
+            format!("🔎 <b>Results for “{}”</b> ({total})", echo(q.as_str()))
+        }
         (ListKind::District(d), Lang::Hi) => format!("📍 <b>{}: हाल की रिपोर्ट</b> ({total})", d.hi),
         (ListKind::District(d), Lang::En) => {
             format!("📍 <b>{}: recent reports</b> ({total})", d.en)

@@ -707,6 +707,14 @@ async fn a_user_who_blocked_the_bot_is_unsubscribed_without_delaying_the_channel
         .map(|(_, b)| b)
         .collect();
     assert_eq!(sends.iter().filter(|b| b["chat_id"] == CHANNEL).count(), 3);
+    // The channel goes first: no private copy (which waits on its subscriber's limit) is sent
+    // before the channel's last post of the pass.
+    let last_channel = sends.iter().rposition(|b| b["chat_id"] == CHANNEL).unwrap();
+    let first_copy = sends
+        .iter()
+        .position(|b| b["chat_id"] != CHANNEL && !button_urls(b).is_empty())
+        .unwrap();
+    assert!(last_channel < first_copy, "{sends:#?}");
     assert_eq!(copies_to(&t, RAVI).await.len(), 1);
     // Asha was tried once, is unsubscribed, and her other copies are dropped, not retried.
     let asha_tries = sends
@@ -793,12 +801,10 @@ async fn sigterm_stops_the_bot_and_the_scheduler_together_and_refused_admin_comm
         t.requests_to("/news/district-news").await > 0
     })
     .await;
-    let stopping = std::time::Instant::now();
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(10)).await;
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(0), "{text}");
-    assert!(stopping.elapsed() < Duration::from_secs(8), "{text}");
     assert!(
         text.contains("admin command refused")
             && text.contains("user=2002")
