@@ -56,8 +56,11 @@ pub struct SourceReport {
     pub deferred: usize,
     /// Listing pages that failed while others were read: the source is degraded, not failed.
     pub problems: Vec<String>,
-    /// The source was already running, or is backing off after failures; this pass was skipped.
+    /// The source was already running, or is backing off after failures, or is paused; this
+    /// pass was skipped.
     pub skipped: bool,
+    /// An admin paused the source (the bot's `/pause`): it is skipped until `/resume`.
+    pub paused: bool,
     /// The listing answered 304 Not Modified.
     pub not_modified: bool,
 }
@@ -198,6 +201,16 @@ impl App {
             return report;
         };
         let span = info_span!("source", id = %src.id, url = %src.url);
+        match self.store.is_paused(&src.id).await {
+            Ok(true) => {
+                info!(parent: &span, "source is paused (the bot's /resume resumes it); skipping this tick");
+                report.skipped = true;
+                report.paused = true;
+                return report;
+            }
+            Ok(false) => {}
+            Err(e) => error!(parent: &span, error = %e, "cannot read whether the source is paused"),
+        }
         match self.store.source_backing_off(&src.id, Utc::now()).await {
             Ok(Some(until)) => {
                 info!(parent: &span, until = %until, "source is backing off after failures; skipping this tick");
@@ -397,6 +410,9 @@ impl App {
                     post = Some(NewPost {
                         target: Target::Channel,
                         post: article.post(&[]),
+                        // Subscribers get new reports, not a backfill of old ones; and only
+                        // while the bot runs (it is how they unsubscribe).
+                        subscribers: mode == PassMode::Normal && self.settings().bot.enabled,
                     });
                 }
             }
@@ -408,6 +424,9 @@ impl App {
             .await?;
         if let Some(first) = recorded.duplicate_of {
             info!(url = %url, first_article = first, "another copy of an earlier report: not posted again");
+        }
+        if recorded.copies > 0 {
+            info!(url = %url, copies = recorded.copies, "private copies queued for subscribers");
         }
         if relevant && recorded.id.is_some() {
             report.relevant += 1;

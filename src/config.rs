@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::core::entries;
 use crate::core::page::{ArticleRules, ListRules};
+use crate::core::quiet::QuietHours;
 
 /// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
 pub const DEFAULT_CONFIG_PATH: &str = "config/niryat.toml";
@@ -64,7 +65,16 @@ struct RawConfig {
     #[serde(default)]
     detection: RawDetection,
     #[serde(default)]
+    bot: RawBot,
+    #[serde(default)]
     sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBot {
+    #[serde(default)]
+    enabled: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +93,21 @@ struct RawTelegram {
     per_second: u32,
     #[serde(default = "default_per_minute")]
     per_minute: u32,
+    #[serde(default = "default_per_chat_per_second")]
+    per_chat_per_second: u32,
+    #[serde(default = "default_overall_per_second")]
+    overall_per_second: u32,
+    link_preview: Option<String>,
+    quiet_hours: Option<String>,
+    #[serde(default)]
+    admins: Vec<i64>,
+}
+
+fn default_per_chat_per_second() -> u32 {
+    1
+}
+fn default_overall_per_second() -> u32 {
+    30
 }
 
 fn default_per_second() -> u32 {
@@ -256,7 +281,24 @@ pub struct Settings {
     /// `[detection] threshold`: the topic probability from which a report counts as on topic; `None`
     /// keeps the threshold shipped with the learned weights (src/core/weights.toml).
     pub detection_threshold: Option<f64>,
+    pub bot: BotSettings,
     pub sources: Vec<SourceSettings>,
+}
+
+/// `[bot]`: the bot that answers subscribers in private chat.
+#[derive(Debug, Clone, Default)]
+pub struct BotSettings {
+    /// Off unless `enabled = true`.
+    pub enabled: bool,
+}
+
+/// `[telegram] link_preview`: how a post shows the link preview of its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkPreview {
+    #[default]
+    Off,
+    Small,
+    Large,
 }
 
 /// An operator's vocabulary file: its path and content.
@@ -272,8 +314,24 @@ pub struct TelegramSettings {
     pub channel: String,
     pub api_url: Url,
     pub admin_chat: Option<String>,
+    /// Posting rate to the channel.
     pub per_second: u32,
     pub per_minute: u32,
+    /// Messages per second to one private chat (Telegram allows 1).
+    pub per_chat_per_second: u32,
+    /// Messages per second over all chats (Telegram allows 30).
+    pub overall_per_second: u32,
+    pub link_preview: LinkPreview,
+    /// Posts in this window (in `[schedule] timezone`) go out without a notification sound.
+    pub quiet_hours: Option<QuietHours>,
+    /// Telegram user ids allowed to use the bot's admin commands.
+    pub admins: Vec<i64>,
+}
+
+impl TelegramSettings {
+    pub fn is_admin(&self, user: i64) -> bool {
+        self.admins.contains(&user)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -449,6 +507,9 @@ impl Validator<'_> {
             fetch,
             vocabulary,
             detection_threshold: raw.detection.threshold,
+            bot: BotSettings {
+                enabled: raw.bot.enabled,
+            },
             sources,
         })
     }
@@ -485,12 +546,49 @@ impl Validator<'_> {
                 "rate limits must be at least 1 (Telegram allows about 1/s and 20/min per channel)",
             ));
         }
+        for (key, v) in [
+            ("telegram.per_chat_per_second", t.per_chat_per_second),
+            ("telegram.overall_per_second", t.overall_per_second),
+        ] {
+            if v == 0 {
+                return Err(self.err(
+                    key,
+                    "must be at least 1 (Telegram allows 1 message a second per chat, 30 overall)",
+                ));
+            }
+        }
+        let link_preview = match t.link_preview.as_deref() {
+            None | Some("off") => LinkPreview::Off,
+            Some("small") => LinkPreview::Small,
+            Some("large") => LinkPreview::Large,
+            Some(other) => {
+                return Err(self.err(
+                    "telegram.link_preview",
+                    format!("{other:?} is not one of \"off\", \"small\", \"large\""),
+                ));
+            }
+        };
+        let quiet_hours = match t.quiet_hours.as_deref() {
+            None => None,
+            Some(q) => Some(QuietHours::parse(q).map_err(|m| self.err("telegram.quiet_hours", m))?),
+        };
+        if let Some(bad) = t.admins.iter().find(|id| **id <= 0) {
+            return Err(self.err(
+                "telegram.admins",
+                format!("{bad} is not a Telegram user id (user ids are positive numbers; ask @userinfobot for yours)"),
+            ));
+        }
         Ok(TelegramSettings {
             channel: t.channel,
             api_url,
             admin_chat: t.admin_chat,
             per_second: t.per_second,
             per_minute: t.per_minute,
+            per_chat_per_second: t.per_chat_per_second,
+            overall_per_second: t.overall_per_second,
+            link_preview,
+            quiet_hours,
+            admins: t.admins,
         })
     }
 
@@ -1069,6 +1167,58 @@ link = "h3 a"
                 "{bad}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn telegram_extras_and_the_bot_have_defaults_and_are_checked() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(s.telegram.link_preview, LinkPreview::Off);
+        assert_eq!(s.telegram.quiet_hours, None);
+        assert!(s.telegram.admins.is_empty());
+        assert_eq!(
+            (
+                s.telegram.per_chat_per_second,
+                s.telegram.overall_per_second
+            ),
+            (1, 30)
+        );
+        assert!(!s.bot.enabled);
+        let with = |extra: &str| {
+            MINIMAL.replace(
+                "channel = \"@niryat_test\"",
+                &format!("channel = \"@niryat_test\"\n{extra}"),
+            )
+        };
+        let s = load(&format!(
+            "{}\n[bot]\nenabled = true\n",
+            with("link_preview = \"large\"\nquiet_hours = \"22:00-07:00\"\nadmins = [12345, 678]")
+        ))
+        .unwrap();
+        assert_eq!(s.telegram.link_preview, LinkPreview::Large);
+        assert_eq!(
+            s.telegram.quiet_hours.map(|q| q.to_string()).as_deref(),
+            Some("22:00-07:00")
+        );
+        assert!(s.telegram.is_admin(678) && !s.telegram.is_admin(1));
+        assert!(s.bot.enabled);
+        for (bad, key) in [
+            ("link_preview = \"medium\"", "telegram.link_preview"),
+            ("quiet_hours = \"10pm-7am\"", "telegram.quiet_hours"),
+            ("quiet_hours = \"07:00-07:00\"", "telegram.quiet_hours"),
+            ("admins = [-100123]", "telegram.admins"),
+            ("per_chat_per_second = 0", "telegram.per_chat_per_second"),
+            ("overall_per_second = 0", "telegram.overall_per_second"),
+        ] {
+            let e = load(&with(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("config/test.toml") && e.contains(key),
+                "{bad}: {e}"
+            );
+        }
+        let e = load(&format!("{MINIMAL}\n[bot]\nenable = true\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`enable`"), "{e}");
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! Delivery: draining the outbox to Telegram, editing sent messages that gained "also at" links,
 //! and alerting the operator.
 //!
-//! Posts go out oldest first. A post for the channel goes to the channel configured *now*, and
-//! the chat it reached is recorded with its message id. A chat that refuses the bot stops only
-//! the posts to that chat for this pass; other chats (the admin chat, subscribers) go on. A send
+//! Posts go out oldest first, the channel's before subscribers' private copies. A post for the
+//! channel goes to the channel configured *now*, and the chat it reached is recorded with its
+//! message id. A chat that refuses the bot stops only the posts to that chat for this pass; other
+//! chats (the admin chat, subscribers) go on. A subscriber who refuses the bot (blocked it, left
+//! Telegram) is unsubscribed at once and their unsent copies are dropped; the operator is not
+//! alerted for that. Posts sent during `[telegram] quiet_hours` go out without a notification
+//! sound. A send
 //! that got an answer with an error is `failed`; one that got no answer is `uncertain` (Telegram
 //! may have it); both are retried with backoff. Edits get the same backoff, at most
 //! [`MAX_EDIT_ATTEMPTS`] tries, and an edit of a message that no longer exists is given up at once.
@@ -18,7 +22,15 @@ use crate::app::App;
 use crate::backoff;
 use crate::core::article::Post;
 use crate::notify::{Delivered, NotifyError};
-use crate::store::{DuePost, PostStatus, StoreError};
+use crate::store::{DuePost, PostStatus, StoreError, Target};
+
+/// The user a post is a private copy for: a chat id that is a user's (positive).
+fn subscriber(target: &Target) -> Option<i64> {
+    match target {
+        Target::Chat(c) => c.parse::<i64>().ok().filter(|id| *id > 0),
+        Target::Channel => None,
+    }
+}
 
 /// An edit that failed this many times is given up (the message keeps its text).
 pub const MAX_EDIT_ATTEMPTS: u32 = 5;
@@ -36,10 +48,13 @@ pub struct DeliveryReport {
     pub blocked: bool,
     /// Sent messages edited (a later copy added an "also at" link).
     pub edited: usize,
+    /// Subscribers unsubscribed because they refused the bot.
+    pub unsubscribed: usize,
 }
 
 impl App {
-    /// Send every due post, oldest first. Stops between posts on shutdown; skips the rest of a
+    /// Send every due post: the channel's first, then subscribers' private copies, each oldest
+    /// first. Stops between posts on shutdown; skips the rest of a
     /// chat's posts for this run when that chat refuses the bot.
     pub async fn deliver(&self) -> DeliveryReport {
         let mut report = DeliveryReport::default();
@@ -84,13 +99,14 @@ impl App {
         report: &mut DeliveryReport,
         blocked: &mut HashSet<String>,
     ) -> Result<(), StoreError> {
-        let content = match &post.plain {
-            Some(plain) => Post {
+        let content = match (&post.plain, &post.buttons) {
+            (Some(plain), Some(buttons)) => Post {
                 html: post.html.clone(),
                 plain: plain.clone(),
+                buttons: buttons.clone(),
             },
-            // Queued by a version that stored only the HTML: render both again.
-            None => match self.render(post.article_id).await {
+            // Queued by a version that stored only the HTML, or no buttons: render it again.
+            _ => match self.render(post.article_id).await {
                 Some(p) => p,
                 None => return Ok(()),
             },
@@ -107,7 +123,7 @@ impl App {
         };
         match self
             .notifier
-            .send(post.id, chat, &content, &self.shutdown)
+            .send(post.id, chat, &content, self.quiet_now(), &self.shutdown)
             .await
         {
             Ok(Delivered::Sent { message_id }) => {
@@ -133,6 +149,14 @@ impl App {
                     .mark_failed(post.id, msg, retry_at(post.attempts + 1))
                     .await
             }
+            Err(NotifyError::Blocked(msg)) if subscriber(&post.target).is_some() => {
+                blocked.insert(chat.to_owned());
+                let user = subscriber(&post.target).unwrap_or_default();
+                let (alerts, dropped) = self.store.forget_subscriber(user, msg.clone()).await?;
+                report.unsubscribed += 1;
+                info!(user, alerts, dropped, error = %msg, "a subscriber refuses the bot: unsubscribed, their unsent copies dropped");
+                Ok(())
+            }
             Err(NotifyError::Blocked(msg)) => {
                 report.blocked = true;
                 blocked.insert(chat.to_owned());
@@ -145,6 +169,14 @@ impl App {
                 self.store.note_blocked(post.id, msg).await
             }
         }
+    }
+
+    /// Whether now is in `[telegram] quiet_hours` (in the configured time zone).
+    fn quiet_now(&self) -> bool {
+        let s = self.settings();
+        s.telegram
+            .quiet_hours
+            .is_some_and(|q| q.contains(Utc::now().with_timezone(&s.timezone).time()))
     }
 
     /// A stored article's post, rendered with its "also at" links.
@@ -199,7 +231,7 @@ impl App {
             };
             let res = self
                 .notifier
-                .edit(&edit.chat, edit.message_id, &post.html, &self.shutdown)
+                .edit(&edit.chat, edit.message_id, &post, &self.shutdown)
                 .await;
             let write = match res {
                 Ok(()) => {

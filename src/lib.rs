@@ -19,7 +19,9 @@
 //! * [`notify`]: Telegram requests (teloxide) or dry-run; [`delivery`] drains the outbox and
 //!   alerts the operator.
 //! * [`app`]: [`app::App::build`] wires it all; `run_once` runs one pass and returns a report.
-//! * [`schedule`]: the daemon loop, one cron job per source.
+//! * [`schedule`]: the daemon loop, one cron job per source, and the [`bot`] beside it when
+//!   `[bot] enabled` (teloxide's dispatcher, long polling; its pure half is [`core::bot`] and
+//!   [`core::replies`]).
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
@@ -28,6 +30,7 @@
 
 pub mod app;
 pub mod backoff;
+pub mod bot;
 pub mod config;
 pub mod core;
 pub mod delivery;

@@ -548,6 +548,10 @@ async fn once(cli: &Cli) -> Result<(), Failure> {
     for s in &report.sources {
         match &s.error {
             Some(e) => println!("{:<28} FAILED  {e}", s.id),
+            None if s.paused => println!(
+                "{:<28} paused  (by an admin with the bot's /pause; /resume resumes it)",
+                s.id
+            ),
             None if s.skipped => println!(
                 "{:<28} skipped (backing off after failures, or a pass already running)",
                 s.id

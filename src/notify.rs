@@ -1,7 +1,9 @@
 //! Delivery to Telegram (teloxide over rustls), or to stdout in dry-run.
 //!
-//! The sender keeps to Telegram's limits with two governor rate limiters (per second and per
-//! minute, from `[telegram]`), waits out a 429 for exactly the `retry_after` Telegram gives, follows
+//! The sender keeps to Telegram's limits with governor rate limiters ([`Limits`]): the channel's
+//! own (per second and per minute, from `[telegram]`), one per private chat (keyed by user id,
+//! `per_chat_per_second`, 1 by default) and one over everything sent (`overall_per_second`, 30 by
+//! default). It waits out a 429 for exactly the `retry_after` Telegram gives, follows
 //! `migrate_to_chat_id` (at most twice per message), falls back to the post's plain text when
 //! Telegram can't parse the HTML, and sorts failures: [`NotifyError::Failed`] (Telegram answered
 //! with an error: retry later), [`NotifyError::Uncertain`] (no answer came: Telegram may have the
@@ -10,6 +12,10 @@
 //! timeout, and by shutdown: a request still in flight [`SHUTDOWN_GRACE`] after shutdown is asked
 //! for is abandoned as uncertain. The bot token never appears in a message or a log line: every
 //! error text is passed through [`BotToken::redact`].
+//!
+//! Posts carry inline URL buttons and `link_preview_options` (`[telegram] link_preview`; the
+//! preview shows the source, since the text itself has no link); posts in quiet hours go out with
+//! `disable_notification`. The bot's replies go through the same limits.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -17,15 +23,25 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SetMyCommandsSetters,
+};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, MessageId, ParseMode, Recipient};
+use teloxide::types::{
+    BotCommand, CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup,
+    LinkPreviewOptions, MessageId, ParseMode, Recipient,
+};
 use teloxide::{ApiError, Bot, RequestError};
 
-use crate::config::TelegramSettings;
+use crate::config::{LinkPreview, TelegramSettings};
 use crate::core::article::Post;
-use crate::core::render::escape_html;
+use crate::core::render::{Button, Keyboard, escape_html, plain_text};
+use crate::core::replies::Reply;
 use crate::core::summary::shorten_by;
 use crate::shutdown::Shutdown;
 
@@ -125,8 +141,9 @@ pub struct DryRun {
 pub struct TelegramSender {
     bot: Bot,
     token: BotToken,
-    per_second: DefaultDirectRateLimiter,
-    per_minute: DefaultDirectRateLimiter,
+    limits: Limits,
+    link_preview: LinkPreview,
+    api_url: url::Url,
     /// Longest wait for Telegram's answer to one request (the shared HTTP client has none).
     timeout: Duration,
     /// Chats Telegram told us moved (group → supergroup).
@@ -150,13 +167,9 @@ impl Notifier {
                 Self::Telegram(Box::new(TelegramSender {
                     bot,
                     token,
-                    per_second: RateLimiter::direct(Quota::per_second(nonzero(
-                        settings.per_second,
-                    ))),
-                    per_minute: RateLimiter::direct(
-                        Quota::per_minute(nonzero(settings.per_minute))
-                            .allow_burst(nonzero(settings.per_minute)),
-                    ),
+                    limits: Limits::new(settings),
+                    link_preview: settings.link_preview,
+                    api_url: settings.api_url.clone(),
                     timeout,
                     migrated: Mutex::new(HashMap::new()),
                 }))
@@ -168,12 +181,14 @@ impl Notifier {
         matches!(self, Self::DryRun(_))
     }
 
-    /// Send one post. `post_id` identifies it for dry-run de-duplication of output.
+    /// Send one post. `post_id` identifies it for dry-run de-duplication of output; `silent`
+    /// sends it without a notification sound (quiet hours).
     pub async fn send(
         &self,
         post_id: i64,
         chat: &str,
         post: &Post,
+        silent: bool,
         shutdown: &Shutdown,
     ) -> Result<Delivered, NotifyError> {
         match self {
@@ -185,31 +200,49 @@ impl Notifier {
                     .insert(post_id);
                 if first {
                     println!(
-                        "--- dry-run: would post to {chat} (post #{post_id}) ---\n{}\n",
-                        post.html
+                        "--- dry-run: would post to {chat} (post #{post_id}){} ---\n{}{}\n",
+                        if silent {
+                            ", silently (quiet hours)"
+                        } else {
+                            ""
+                        },
+                        post.html,
+                        show_buttons(&post.buttons)
                     );
                 }
                 Ok(Delivered::Printed)
             }
-            Self::Telegram(t) => t.send(chat, post, shutdown).await,
+            Self::Telegram(t) => {
+                let opts = Options {
+                    silent,
+                    preview: true,
+                };
+                t.send(chat, post, opts, shutdown)
+                    .await
+                    .map(|message_id| Delivered::Sent { message_id })
+            }
         }
     }
 
-    /// Replace the text of a sent message (to add "also at" links). "message is not modified"
-    /// counts as done.
+    /// Replace the text and buttons of a sent message (to add "also at" links). "message is not
+    /// modified" counts as done.
     pub async fn edit(
         &self,
         chat: &str,
         message_id: i64,
-        html: &str,
+        post: &Post,
         shutdown: &Shutdown,
     ) -> Result<(), NotifyError> {
         match self {
             Self::DryRun(_) => {
-                println!("--- dry-run: would edit message {message_id} in {chat} ---\n{html}\n");
+                println!(
+                    "--- dry-run: would edit message {message_id} in {chat} ---\n{}{}\n",
+                    post.html,
+                    show_buttons(&post.buttons)
+                );
                 Ok(())
             }
-            Self::Telegram(t) => t.edit(chat, message_id, html, shutdown).await,
+            Self::Telegram(t) => t.edit(chat, message_id, post, true, shutdown).await,
         }
     }
 
@@ -229,10 +262,254 @@ impl Notifier {
                 let post = Post {
                     html: escape_html(text),
                     plain: text.to_owned(),
+                    buttons: Vec::new(),
                 };
-                t.send(chat, &post, shutdown).await.map(|_| ())
+                t.send(chat, &post, Options::default(), shutdown)
+                    .await
+                    .map(|_| ())
             }
         }
+    }
+
+    /// The bot's answer in a private chat (no link preview). Returns the message id.
+    pub async fn reply(
+        &self,
+        chat: i64,
+        reply: &Reply,
+        shutdown: &Shutdown,
+    ) -> Result<i64, NotifyError> {
+        let post = reply_post(reply);
+        match self {
+            Self::DryRun(_) => {
+                println!(
+                    "--- dry-run: reply to {chat} ---\n{}{}\n",
+                    post.html,
+                    show_buttons(&post.buttons)
+                );
+                Ok(0)
+            }
+            Self::Telegram(t) => {
+                t.send(&chat.to_string(), &post, Options::default(), shutdown)
+                    .await
+            }
+        }
+    }
+
+    /// Show another page of a list in the message that holds it.
+    pub async fn edit_reply(
+        &self,
+        chat: i64,
+        message_id: i64,
+        reply: &Reply,
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        let post = reply_post(reply);
+        match self {
+            Self::DryRun(_) => Ok(()),
+            Self::Telegram(t) => {
+                t.edit(&chat.to_string(), message_id, &post, false, shutdown)
+                    .await
+            }
+        }
+    }
+
+    /// Answer a callback query (a tap on an inline button), with an optional notice.
+    pub async fn answer_callback(
+        &self,
+        id: &str,
+        notice: Option<&str>,
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        let Self::Telegram(t) = self else {
+            return Ok(());
+        };
+        let what = "answering a button tap";
+        let mut request = t.bot.answer_callback_query(CallbackQueryId(id.to_owned()));
+        if let Some(n) = notice {
+            request = request.text(n);
+        }
+        match t.bounded(async { request.await }, shutdown).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(t.failure(what, &e)),
+            Err(i) => Err(t.interrupted(what, i)),
+        }
+    }
+
+    /// Register the command menu for users whose language is `language` (`None`: everyone else).
+    pub async fn set_commands(
+        &self,
+        language: Option<&str>,
+        commands: &[(&str, &str)],
+        shutdown: &Shutdown,
+    ) -> Result<(), NotifyError> {
+        let Self::Telegram(t) = self else {
+            return Ok(());
+        };
+        let what = format!(
+            "registering the command menu ({})",
+            language.unwrap_or("default")
+        );
+        let list: Vec<BotCommand> = commands
+            .iter()
+            .map(|(c, d)| BotCommand::new(*c, *d))
+            .collect();
+        let mut request = t.bot.set_my_commands(list);
+        if let Some(lang) = language {
+            request = request.language_code(lang);
+        }
+        match t.bounded(async { request.await }, shutdown).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(t.failure(&what, &e)),
+            Err(i) => Err(t.interrupted(&what, i)),
+        }
+    }
+
+    /// A bot for long polling (`getUpdates`): same token and API, its own HTTP client whose
+    /// timeout outlasts a long poll of `poll` (the shared client's request timeout would cut it).
+    /// `None` in dry-run.
+    pub fn polling_bot(&self, poll: Duration) -> Option<Bot> {
+        let Self::Telegram(t) = self else {
+            return None;
+        };
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(poll + t.timeout)
+            .build()
+            .ok()?;
+        Some(Bot::with_client(t.token.0.clone(), client).set_api_url(t.api_url.clone()))
+    }
+
+    /// Redact the token from a text (for logging errors of requests made elsewhere).
+    pub fn redact(&self, text: &str) -> String {
+        match self {
+            Self::Telegram(t) => t.token.redact(text),
+            Self::DryRun(_) => text.to_owned(),
+        }
+    }
+}
+
+/// A reply as a post: its plain-text fallback is what the HTML shows.
+fn reply_post(reply: &Reply) -> Post {
+    Post {
+        html: reply.html.clone(),
+        plain: plain_text(&reply.html),
+        buttons: reply.keyboard.clone(),
+    }
+}
+
+/// Buttons as dry-run prints them.
+fn show_buttons(rows: &Keyboard) -> String {
+    rows.iter()
+        .flatten()
+        .map(|b| match b {
+            Button::Url { text, url } => format!("\n[{text}] → {url}"),
+            Button::Callback { text, data } => format!("\n[{text}] ({data})"),
+        })
+        .collect()
+}
+
+/// The inline keyboard Telegram gets; a URL it would refuse is left out (the plain text keeps
+/// the link).
+fn markup(rows: &Keyboard) -> Option<InlineKeyboardMarkup> {
+    let rows: Vec<Vec<InlineKeyboardButton>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter_map(|b| match b {
+                    Button::Url { text, url } => url::Url::parse(url)
+                        .ok()
+                        .map(|u| InlineKeyboardButton::url(text.clone(), u)),
+                    Button::Callback { text, data } => {
+                        Some(InlineKeyboardButton::callback(text.clone(), data.clone()))
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|row| !row.is_empty())
+        .collect();
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
+}
+
+/// How one message is sent.
+#[derive(Debug, Clone, Copy, Default)]
+struct Options {
+    /// Without a notification sound.
+    silent: bool,
+    /// With the link preview `[telegram] link_preview` asks for (else none).
+    preview: bool,
+}
+
+/// A private chat: a user's id (positive; groups and channels are negative or `@names`).
+fn private_chat(chat: &str) -> Option<i64> {
+    chat.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// Telegram's limits: the channel's own rate (per second and per minute, from `[telegram]`),
+/// one per private chat, and one over every message sent.
+pub struct Limits<C: Clock = DefaultClock> {
+    channel_second: Direct<C>,
+    channel_minute: Direct<C>,
+    per_chat: RateLimiter<i64, DefaultKeyedStateStore<i64>, C, NoOpMiddleware<C::Instant>>,
+    overall: Direct<C>,
+}
+
+type Direct<C> = RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// Private chats remembered by the per-chat limiter before idle ones are forgotten.
+const PER_CHAT_KEYS: usize = 10_000;
+
+impl Limits {
+    pub fn new(settings: &TelegramSettings) -> Self {
+        Self::with_clock(settings, &DefaultClock::default())
+    }
+
+    /// Wait until a message to `chat` may go.
+    async fn admit(&self, chat: &str) {
+        match private_chat(chat) {
+            Some(user) => {
+                if self.per_chat.len() > PER_CHAT_KEYS {
+                    self.per_chat.retain_recent();
+                }
+                self.per_chat.until_key_ready(&user).await;
+            }
+            None => {
+                self.channel_second.until_ready().await;
+                self.channel_minute.until_ready().await;
+            }
+        }
+        self.overall.until_ready().await;
+    }
+}
+
+impl<C: Clock + Clone> Limits<C> {
+    pub fn with_clock(t: &TelegramSettings, clock: &C) -> Self {
+        Self {
+            channel_second: RateLimiter::direct_with_clock(
+                Quota::per_second(nonzero(t.per_second)),
+                clock.clone(),
+            ),
+            channel_minute: RateLimiter::direct_with_clock(
+                Quota::per_minute(nonzero(t.per_minute)).allow_burst(nonzero(t.per_minute)),
+                clock.clone(),
+            ),
+            per_chat: RateLimiter::dashmap_with_clock(
+                Quota::per_second(nonzero(t.per_chat_per_second)),
+                clock.clone(),
+            ),
+            overall: RateLimiter::direct_with_clock(
+                Quota::per_second(nonzero(t.overall_per_second)),
+                clock.clone(),
+            ),
+        }
+    }
+
+    /// Whether a message to `chat` may go now (and count it): the decision [`Limits::admit`]
+    /// waits for.
+    pub fn check(&self, chat: &str) -> bool {
+        let own = match private_chat(chat) {
+            Some(user) => self.per_chat.check_key(&user).is_ok(),
+            None => self.channel_second.check().is_ok() && self.channel_minute.check().is_ok(),
+        };
+        own && self.overall.check().is_ok()
     }
 }
 
@@ -292,48 +569,77 @@ impl TelegramSender {
         }
     }
 
+    /// The link preview options of a message.
+    fn preview(&self, post: &Post, opts: Options) -> LinkPreviewOptions {
+        let mut o = LinkPreviewOptions {
+            is_disabled: true,
+            url: None,
+            prefer_small_media: false,
+            prefer_large_media: false,
+            show_above_text: false,
+        };
+        let url = post.preview_url().filter(|_| opts.preview);
+        match (self.link_preview, url) {
+            (LinkPreview::Off, _) | (_, None) => {}
+            (size, Some(u)) => {
+                o.is_disabled = false;
+                o.url = Some(u.to_owned());
+                o.prefer_small_media = size == LinkPreview::Small;
+                o.prefer_large_media = size == LinkPreview::Large;
+            }
+        }
+        o
+    }
+
+    /// Send one message; returns Telegram's message id.
     async fn send(
         &self,
         chat: &str,
         post: &Post,
+        opts: Options,
         shutdown: &Shutdown,
-    ) -> Result<Delivered, NotifyError> {
+    ) -> Result<i64, NotifyError> {
         // Fallbacks: the plain text when Telegram cannot parse our HTML; the plain text cut to
-        // SHORT_PLAIN UTF-16 units when it says the message is too long.
+        // SHORT_PLAIN UTF-16 units when it says the message is too long; no buttons when it
+        // refuses one of them (the plain text spells the links out).
         let mut plain = false;
         let mut short = false;
+        let mut buttons = true;
         let mut rounds = 0;
         let mut migrations = 0;
         let what = format!("sending to chat {chat}");
+        let preview = self.preview(post, opts);
         loop {
-            self.per_second.until_ready().await;
-            self.per_minute.until_ready().await;
+            self.limits.admit(chat).await;
             let recipient = self.recipient(chat);
             let request = async {
-                if plain {
+                let mut request = if plain {
                     let text = if short {
                         short_plain(&post.plain)
                     } else {
                         post.plain.clone()
                     };
-                    self.bot.send_message(recipient, text).await
+                    self.bot.send_message(recipient, text)
                 } else {
                     self.bot
                         .send_message(recipient, post.html.as_str())
                         .parse_mode(ParseMode::Html)
-                        .await
+                };
+                request = request.link_preview_options(preview.clone());
+                if let Some(m) = markup(&post.buttons).filter(|_| buttons) {
+                    request = request.reply_markup(m);
                 }
+                if opts.silent {
+                    request = request.disable_notification(true);
+                }
+                request.await
             };
             let result = self
                 .bounded(request, shutdown)
                 .await
                 .map_err(|i| self.interrupted(&what, i))?;
             match result {
-                Ok(msg) => {
-                    return Ok(Delivered::Sent {
-                        message_id: i64::from(msg.id.0),
-                    });
-                }
+                Ok(msg) => return Ok(i64::from(msg.id.0)),
                 Err(RequestError::RetryAfter(secs)) => {
                     rounds += 1;
                     let wait = secs.duration();
@@ -384,11 +690,26 @@ impl TelegramSender {
                     plain = true;
                     short = true;
                 }
+                Err(RequestError::Api(
+                    ApiError::ButtonUrlInvalid | ApiError::ButtonDataInvalid,
+                )) if buttons => {
+                    tracing::warn!(
+                        chat,
+                        "Telegram refused a button; sending the plain text (with its links) without buttons"
+                    );
+                    plain = true;
+                    buttons = false;
+                }
                 Err(RequestError::Api(api)) if is_blocking(&api) => {
-                    return Err(NotifyError::Blocked(format!(
-                        "Telegram refused the post for chat {chat}: {} — check that the bot is an administrator of the channel with the right to post, and that the token and channel are right",
-                        self.token.redact(&api.to_string())
-                    )));
+                    let why = self.token.redact(&api.to_string());
+                    return Err(NotifyError::Blocked(match private_chat(chat) {
+                        Some(_) => format!(
+                            "Telegram refused the message to user {chat}: {why} (the user blocked the bot or left Telegram)"
+                        ),
+                        None => format!(
+                            "Telegram refused the post for chat {chat}: {why} — check that the bot is an administrator of the channel with the right to post, and that the token and channel are right"
+                        ),
+                    }));
                 }
                 Err(e) => return Err(self.failure(&what, &e)),
             }
@@ -399,20 +720,29 @@ impl TelegramSender {
         &self,
         chat: &str,
         message_id: i64,
-        html: &str,
+        post: &Post,
+        preview: bool,
         shutdown: &Shutdown,
     ) -> Result<(), NotifyError> {
         let what = format!("editing message {message_id} in chat {chat}");
         let id = i32::try_from(message_id)
             .map_err(|_| NotifyError::Gone(format!("{what}: message id out of range")))?;
+        let opts = Options {
+            silent: false,
+            preview,
+        };
         for _ in 0..MAX_RETRY_AFTER_ROUNDS {
-            self.per_second.until_ready().await;
-            self.per_minute.until_ready().await;
+            self.limits.admit(chat).await;
             let request = async {
-                self.bot
-                    .edit_message_text(self.recipient(chat), MessageId(id), html)
+                let mut request = self
+                    .bot
+                    .edit_message_text(self.recipient(chat), MessageId(id), post.html.as_str())
                     .parse_mode(ParseMode::Html)
-                    .await
+                    .link_preview_options(self.preview(post, opts));
+                if let Some(m) = markup(&post.buttons) {
+                    request = request.reply_markup(m);
+                }
+                request.await
             };
             let res = self
                 .bounded(request, shutdown)
@@ -494,12 +824,12 @@ fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-/// The plain text cut to [`SHORT_PLAIN`] UTF-16 units, keeping its last line (the link to the
-/// article) whole.
+/// The plain text cut to [`SHORT_PLAIN`] UTF-16 units, keeping its last block (the links to
+/// the article and the hashtags) whole.
 fn short_plain(plain: &str) -> String {
-    let (head, last) = plain.rsplit_once('\n').unwrap_or(("", plain));
-    let budget = SHORT_PLAIN.saturating_sub(last.encode_utf16().count() + 1);
-    format!("{}\n{last}", shorten_by(head, budget, char::len_utf16))
+    let (head, tail) = plain.rsplit_once("\n\n").unwrap_or(("", plain));
+    let budget = SHORT_PLAIN.saturating_sub(tail.encode_utf16().count() + 2);
+    format!("{}\n\n{tail}", shorten_by(head, budget, char::len_utf16))
 }
 
 #[cfg(test)]
@@ -516,15 +846,61 @@ mod tests {
     }
 
     #[test]
-    fn the_short_plain_text_keeps_the_link_line_whole() {
-        let link = "पूरी खबर: https://dprcg.gov.in/post/1652345678/a";
-        let long = format!("{}\n{link}", "निर्यात संवर्धन समिति की बैठक। ".repeat(400));
+    fn the_short_plain_text_keeps_the_links_and_hashtags_whole() {
+        let tail = "पूरी खबर पढ़ें: https://dprcg.gov.in/post/1652345678/a\n#Durg #DEPC";
+        let long = format!(
+            "शीर्षक\n\n{}\n\n{tail}",
+            "निर्यात संवर्धन समिति की बैठक। ".repeat(400)
+        );
         let short = short_plain(&long);
         assert!(
             short.encode_utf16().count() <= SHORT_PLAIN,
             "{}",
             short.len()
         );
-        assert!(short.ends_with(&format!("\n{link}")), "{short}");
+        assert!(short.ends_with(&format!("…\n\n{tail}")), "{short}");
+    }
+
+    fn settings(per_chat: u32, overall: u32) -> TelegramSettings {
+        TelegramSettings {
+            channel: "@c".into(),
+            api_url: url::Url::parse("https://api.telegram.org").unwrap(),
+            admin_chat: None,
+            per_second: 1,
+            per_minute: 20,
+            per_chat_per_second: per_chat,
+            overall_per_second: overall,
+            link_preview: LinkPreview::Off,
+            quiet_hours: None,
+            admins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn private_chats_get_one_message_a_second_each_and_the_channel_keeps_its_own_limit() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let limits = Limits::with_clock(&settings(1, 30), &clock);
+        assert!(limits.check("111"));
+        assert!(
+            !limits.check("111"),
+            "a second message to the same user waits"
+        );
+        assert!(limits.check("222"), "another user is not held up");
+        assert!(limits.check("@c"), "the channel has its own limit");
+        assert!(!limits.check("@c"), "the channel's 1/s");
+        clock.advance(Duration::from_secs(1));
+        assert!(limits.check("111") && limits.check("@c"));
+    }
+
+    #[test]
+    fn thirty_messages_a_second_overall() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let limits = Limits::with_clock(&settings(1, 30), &clock);
+        for user in 1..=30 {
+            assert!(limits.check(&user.to_string()), "user {user}");
+        }
+        assert!(!limits.check("31"), "the 31st message in a second waits");
+        clock.advance(Duration::from_millis(34));
+        assert!(limits.check("32"));
     }
 }

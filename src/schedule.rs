@@ -2,8 +2,9 @@
 //!
 //! tokio-cron-scheduler fires one job per source in the configured time zone. A tick runs that
 //! source's pass and then delivers pending posts; a source still running from its previous tick is
-//! skipped, never run twice at once. On shutdown the scheduler stops and in-flight passes finish
-//! their current item.
+//! skipped, never run twice at once. With `[bot] enabled = true` the bot runs beside it (see
+//! [`crate::bot`]). On shutdown the scheduler and the bot's dispatcher stop together, and
+//! in-flight passes finish their current item.
 
 use std::sync::Arc;
 
@@ -50,13 +51,24 @@ pub async fn run(app: Arc<App>, shutdown: Shutdown) -> Result<(), ScheduleError>
         info!(source = %src.id, cron = %src.cron, timezone = %tz, "scheduled");
     }
     sched.start().await?;
+    let bot = if app.settings().bot.enabled {
+        crate::bot::start(Arc::clone(&app), shutdown.clone())
+    } else {
+        None
+    };
     let first = {
         let app = Arc::clone(&app);
         tokio::spawn(async move { app.run_once().await })
     };
     shutdown.wait().await;
-    info!("shutdown requested: stopping the scheduler and finishing the current items");
-    if let Err(e) = sched.shutdown().await {
+    info!("shutdown requested: stopping the scheduler and the bot, finishing the current items");
+    let stop_bot = async {
+        if let Some(bot) = bot {
+            bot.stop().await;
+        }
+    };
+    let (stopped, ()) = tokio::join!(sched.shutdown(), stop_bot);
+    if let Err(e) = stopped {
         warn!(error = %e, "scheduler did not stop cleanly");
     }
     let _ = first.await;

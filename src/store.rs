@@ -24,11 +24,15 @@ use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params
 use url::Url;
 
 use crate::core::article::{Article, Extraction, Post};
+use crate::core::bot::Scope;
 use crate::core::canonical;
 use crate::core::detect::Verdict;
 use crate::core::districts::{self, District};
 pub use crate::core::http::Validators;
 use crate::core::neardup::{self, Fingerprint};
+use crate::core::render::Keyboard;
+use crate::core::replies::ReportLine;
+use crate::core::text::normalize;
 
 /// The migrations, in order; the schema version is the number applied.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -42,6 +46,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0003_duplicates.sql"),
     ),
     ("0004_outbox", include_str!("../migrations/0004_outbox.sql")),
+    ("0005_bot", include_str!("../migrations/0005_bot.sql")),
 ];
 
 /// How far back a new report is compared with earlier ones for near-duplicates.
@@ -246,6 +251,9 @@ impl FromSql for DistrictSql {
 pub struct NewPost {
     pub target: Target,
     pub post: Post,
+    /// Also queue a private copy for every subscriber of the report's district (or of all
+    /// districts), in the same transaction.
+    pub subscribers: bool,
 }
 
 /// What [`Store::record_article`] did.
@@ -257,6 +265,8 @@ pub struct Recorded {
     pub duplicate_of: Option<i64>,
     /// A post was queued.
     pub queued: bool,
+    /// Private copies queued for subscribers.
+    pub copies: usize,
 }
 
 /// A stored article, with the URLs of its later copies ("also at").
@@ -287,6 +297,8 @@ pub struct DuePost {
     pub html: String,
     /// `None` for posts queued by an older version (re-rendered from the article).
     pub plain: Option<String>,
+    /// `None` for posts queued before buttons (re-rendered from the article).
+    pub buttons: Option<Keyboard>,
     pub attempts: u32,
     pub status: PostStatus,
 }
@@ -555,7 +567,7 @@ impl Store {
                 ],
             )?;
             if inserted == 0 {
-                return Ok(Recorded { id: None, duplicate_of: None, queued: false });
+                return Ok(Recorded { id: None, duplicate_of: None, queued: false, copies: 0 });
             }
             let id = tx.last_insert_rowid();
             tx.execute(
@@ -564,14 +576,19 @@ impl Store {
                 params![a.url.as_str(), source_id, a.listing_title, fmt_time(now)],
             )?;
             tx.execute("DELETE FROM item_failures WHERE url = ?1", [a.url.as_str()])?;
+            if a.relevant() && duplicate_of.is_none() {
+                index_report(&tx, id, &a.title, &a.body)?;
+            }
             let mut queued = false;
+            let mut copies = 0;
             if let (Some(p), None) = (&post, duplicate_of) {
-                tx.execute(
-                    "INSERT INTO posts(article_id, target, text, plain, status, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-                    params![id, p.target.as_sql(), p.post.html, p.post.plain, fmt_time(now)],
-                )?;
+                insert_post(&tx, id, &p.target, &p.post, now)?;
                 queued = true;
+                if p.subscribers {
+                    for user in subscribers_of(&tx, a.district())? {
+                        copies += insert_post(&tx, id, &Target::Chat(user.to_string()), &p.post, now)?;
+                    }
+                }
             }
             if let Some(first) = duplicate_of {
                 // The first copy's message gains an "also at" link: re-rendered if unsent, edited once sent.
@@ -582,7 +599,7 @@ impl Store {
                 )?;
             }
             tx.commit()?;
-            Ok(Recorded { id: Some(id), duplicate_of, queued })
+            Ok(Recorded { id: Some(id), duplicate_of, queued, copies })
         })
         .await
     }
@@ -769,15 +786,17 @@ impl Store {
         .await
     }
 
-    /// Posts that are pending, failed or uncertain and due at `now`, oldest first.
+    /// Posts that are pending, failed or uncertain and due at `now`: the channel's first, then
+    /// the private copies (which wait on each subscriber's 1-a-second limit and must not hold the
+    /// channel up), each oldest first.
     pub async fn due_posts(&self, now: DateTime<Utc>) -> Result<Vec<DuePost>, StoreError> {
         let now = fmt_time(now);
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, article_id, target, text, plain, attempts, status FROM posts
+                "SELECT id, article_id, target, text, plain, attempts, status, buttons FROM posts
                  WHERE status IN ('pending', 'failed', 'uncertain')
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
-                 ORDER BY id",
+                 ORDER BY target <> 'channel', id",
             )?;
             let rows = stmt.query_map([now], |r| {
                 Ok(DuePost {
@@ -786,6 +805,9 @@ impl Store {
                     target: Target::from_sql(r.get(2)?),
                     html: r.get(3)?,
                     plain: r.get(4)?,
+                    buttons: r
+                        .get::<_, Option<String>>(7)?
+                        .and_then(|j| serde_json::from_str(&j).ok()),
                     attempts: r.get(5)?,
                     status: r.get(6)?,
                 })
@@ -875,9 +897,9 @@ impl Store {
     pub async fn set_post_content(&self, post_id: i64, post: Post) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
-                "UPDATE posts SET text = ?2, plain = ?3, edit_pending = 0, edit_attempts = 0,
+                "UPDATE posts SET text = ?2, plain = ?3, buttons = ?4, edit_pending = 0, edit_attempts = 0,
                     edit_next_at = NULL, edit_error = NULL WHERE id = ?1",
-                params![post_id, post.html, post.plain],
+                params![post_id, post.html, post.plain, buttons_json(&post)],
             )
             .map(|_| ())
         })
@@ -1125,6 +1147,389 @@ impl Store {
     }
 }
 
+/// Which reports a list shows. Reports are relevant articles that are not copies of an earlier
+/// one.
+#[derive(Debug, Clone)]
+pub enum ReportFilter {
+    /// Newest first.
+    All,
+    /// One district's, newest first.
+    District(&'static District),
+    /// Matching an FTS5 query ([`fts_query`]), best first.
+    Search(String),
+}
+
+/// A source's health as recorded by its passes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceRecord {
+    pub consecutive_failures: u32,
+    pub last_success_at: Option<String>,
+    pub last_error: Option<String>,
+    pub next_try_at: Option<String>,
+}
+
+/// The day a report is listed under: its publication date, else the day it was found.
+const REPORT_DATE: &str = "COALESCE(a.published, substr(a.first_seen, 1, 10))";
+
+fn report_line(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportLine> {
+    let date: Option<String> = r.get(4)?;
+    Ok(ReportLine {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        url: r.get(2)?,
+        district: r
+            .get::<_, DistrictSql>(3)?
+            .0
+            .and_then(|d| districts::by_en(d.en)),
+        date: date.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+    })
+}
+
+/// The bot's queries and writes: subscriptions, paused sources, report lists, statistics,
+/// resending, and the lists it pages through.
+impl Store {
+    /// Subscribe `user` to `scope`; `false` if it already was.
+    pub async fn subscribe(&self, user: i64, scope: Scope) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO subscriptions(user_id, district, created_at) VALUES (?1, ?2, ?3)",
+                params![user, scope.key(), now_rfc3339()],
+            )
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    /// Stop `user`'s alert for `scope` (for [`Scope::All`]: every alert). Returns how many stopped.
+    pub async fn unsubscribe(&self, user: i64, scope: Scope) -> Result<usize, StoreError> {
+        self.call(move |c| match scope {
+            Scope::All => c.execute("DELETE FROM subscriptions WHERE user_id = ?1", [user]),
+            Scope::District(d) => c.execute(
+                "DELETE FROM subscriptions WHERE user_id = ?1 AND district = ?2",
+                params![user, d.en],
+            ),
+        })
+        .await
+    }
+
+    /// `user`'s alerts, all-districts first.
+    pub async fn subscriptions(&self, user: i64) -> Result<Vec<Scope>, StoreError> {
+        let keys: Vec<String> = self
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT district FROM subscriptions WHERE user_id = ?1 ORDER BY district != '*', district",
+                )?;
+                let rows = stmt.query_map([user], |r| r.get(0))?;
+                rows.collect()
+            })
+            .await?;
+        Ok(keys.iter().filter_map(|k| Scope::from_key(k)).collect())
+    }
+
+    /// A user who blocked the bot (or deleted their account): their alerts are removed and their
+    /// unsent private copies dropped with `reason`. Returns (alerts removed, posts dropped).
+    pub async fn forget_subscriber(
+        &self,
+        user: i64,
+        reason: String,
+    ) -> Result<(usize, usize), StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let removed = tx.execute("DELETE FROM subscriptions WHERE user_id = ?1", [user])?;
+            let dropped = tx.execute(
+                "UPDATE posts SET status = 'dropped', last_error = ?2, next_attempt_at = NULL
+                 WHERE target = ?1 AND status IN ('pending', 'failed', 'uncertain')",
+                params![user.to_string(), reason],
+            )?;
+            tx.commit()?;
+            Ok((removed, dropped))
+        })
+        .await
+    }
+
+    /// Pause a source; `false` if it already was paused.
+    pub async fn pause_source(&self, id: &str, by: Option<i64>) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO paused_sources(id, paused_at, paused_by) VALUES (?1, ?2, ?3)",
+                params![id, now_rfc3339(), by],
+            )
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    /// Resume a paused source; `false` if it was not paused.
+    pub async fn resume_source(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            c.execute("DELETE FROM paused_sources WHERE id = ?1", [id])
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
+    /// The ids of the paused sources.
+    pub async fn paused_sources(&self) -> Result<Vec<String>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached("SELECT id FROM paused_sources ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub async fn is_paused(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            c.prepare_cached("SELECT 1 FROM paused_sources WHERE id = ?1")?
+                .exists([id])
+        })
+        .await
+    }
+
+    /// One page of reports (`limit` from `offset`) and how many there are in all.
+    pub async fn reports(
+        &self,
+        filter: ReportFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<ReportLine>, usize), StoreError> {
+        let (limit, offset) = (
+            i64::try_from(limit).unwrap_or(i64::MAX),
+            i64::try_from(offset).unwrap_or(i64::MAX),
+        );
+        self.call(move |c| {
+            use rusqlite::types::Value;
+            let (from, cond, order, mut args): (&str, &str, String, Vec<Value>) = match filter {
+                ReportFilter::All => ("articles a", "", format!("{REPORT_DATE} DESC"), vec![]),
+                ReportFilter::District(d) => (
+                    "articles a",
+                    " AND a.district = ?1",
+                    format!("{REPORT_DATE} DESC"),
+                    vec![Value::from(d.en.to_owned())],
+                ),
+                ReportFilter::Search(q) => (
+                    "reports_fts f JOIN articles a ON a.id = f.rowid",
+                    " AND reports_fts MATCH ?1",
+                    "bm25(reports_fts, 5.0, 1.0)".to_owned(),
+                    vec![Value::from(q)],
+                ),
+            };
+            let wanted =
+                format!("FROM {from} WHERE a.relevant = 1 AND a.duplicate_of IS NULL{cond}");
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) {wanted}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let n = args.len();
+            args.extend([Value::from(limit), Value::from(offset)]);
+            let page = c
+                .prepare_cached(&format!(
+                    "SELECT a.id, a.title, a.url, a.district, {REPORT_DATE} {wanted}
+                     ORDER BY {order}, a.id DESC LIMIT ?{} OFFSET ?{}",
+                    n + 1,
+                    n + 2
+                ))?
+                .query_map(rusqlite::params_from_iter(args.iter()), report_line)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((page, usize::try_from(total).unwrap_or(0)))
+        })
+        .await
+    }
+
+    /// Reports per district (most first; `None`: no district) and per month (`YYYY-MM`, newest
+    /// first).
+    #[allow(clippy::type_complexity)]
+    pub async fn report_stats(
+        &self,
+    ) -> Result<(Vec<(Option<&'static District>, i64)>, Vec<(String, i64)>), StoreError> {
+        self.call(|c| {
+            let report = "a.relevant = 1 AND a.duplicate_of IS NULL";
+            let by_district = c
+                .prepare(&format!(
+                    "SELECT a.district, COUNT(*) AS n FROM articles a WHERE {report}
+                     GROUP BY a.district ORDER BY n DESC, a.district IS NULL, a.district"
+                ))?
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, DistrictSql>(0)?.0.and_then(|d| districts::by_en(d.en)),
+                        r.get(1)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let by_month = c
+                .prepare(&format!(
+                    "SELECT substr({REPORT_DATE}, 1, 7) AS m, COUNT(*) FROM articles a WHERE {report}
+                     GROUP BY m ORDER BY m DESC"
+                ))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((by_district, by_month))
+        })
+        .await
+    }
+
+    /// What the passes recorded about each source, by id.
+    pub async fn source_records(
+        &self,
+    ) -> Result<std::collections::HashMap<String, SourceRecord>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, consecutive_failures, last_success_at, last_error, next_try_at FROM sources",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    SourceRecord {
+                        consecutive_failures: r.get(1)?,
+                        last_success_at: r.get(2)?,
+                        last_error: r.get(3)?,
+                        next_try_at: r.get(4)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Queue report `article_id`'s channel post again with `post` (freshly rendered): a post not
+    /// yet sent is made due now; a sent one is sent once more; a report that had none (held
+    /// back) gets one. `false` when there is no such report (no article, or not a relevant one).
+    pub async fn resend(&self, article_id: i64, post: Post) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !tx
+                .prepare_cached("SELECT 1 FROM articles WHERE id = ?1 AND relevant = 1")?
+                .exists([article_id])?
+            {
+                return Ok(false);
+            }
+            let updated = tx.execute(
+                "UPDATE posts SET status = 'pending', next_attempt_at = NULL, attempts = 0, last_error = NULL,
+                    text = ?2, plain = ?3, buttons = ?4, edit_pending = 0, edit_attempts = 0,
+                    edit_next_at = NULL, edit_error = NULL
+                 WHERE article_id = ?1 AND target = 'channel'",
+                params![article_id, post.html, post.plain, buttons_json(&post)],
+            )?;
+            if updated == 0 {
+                insert_post(&tx, article_id, &Target::Channel, &post, Utc::now())?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Remember a list the bot pages through; returns its id. Lists older than a week are
+    /// forgotten.
+    pub async fn save_list(&self, kind: &str, arg: &str) -> Result<i64, StoreError> {
+        let (kind, arg) = (kind.to_owned(), arg.to_owned());
+        self.call(move |c| {
+            let now = Utc::now();
+            c.execute(
+                "DELETE FROM bot_lists WHERE created_at < ?1",
+                [fmt_time(now - chrono::Duration::days(7))],
+            )?;
+            c.execute(
+                "INSERT INTO bot_lists(kind, arg, created_at) VALUES (?1, ?2, ?3)",
+                params![kind, arg, fmt_time(now)],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// A remembered list: (kind, arg).
+    pub async fn list(&self, id: i64) -> Result<Option<(String, String)>, StoreError> {
+        self.call(move |c| {
+            c.query_row("SELECT kind, arg FROM bot_lists WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+        })
+        .await
+    }
+}
+
+/// A post's buttons as stored.
+fn buttons_json(post: &Post) -> String {
+    serde_json::to_string(&post.buttons).unwrap_or_else(|_| "[]".into())
+}
+
+/// Queue `post` for `target`; returns 1 if queued, 0 if that target already has this article's
+/// post (never twice).
+fn insert_post(
+    c: &Connection,
+    article_id: i64,
+    target: &Target,
+    post: &Post,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    c.execute(
+        "INSERT OR IGNORE INTO posts(article_id, target, text, plain, buttons, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+        params![
+            article_id,
+            target.as_sql(),
+            post.html,
+            post.plain,
+            buttons_json(post),
+            fmt_time(now)
+        ],
+    )
+}
+
+/// Users subscribed to `district` or to every district.
+fn subscribers_of(c: &Connection, district: Option<District>) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT DISTINCT user_id FROM subscriptions WHERE district = '*' OR district = ?1 ORDER BY user_id",
+    )?;
+    let rows = stmt.query_map([district.map(|d| d.en)], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Add a report to the full-text index, normalised as the detector normalises text.
+fn index_report(c: &Connection, id: i64, title: &str, body: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO reports_fts(rowid, title, body) VALUES (?1, ?2, ?3)",
+        params![id, normalize(title), normalize(body)],
+    )
+    .map(|_| ())
+}
+
+/// Schema v5: index the reports stored by earlier versions.
+fn index_stored_reports(c: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String, String)> = c
+        .prepare(
+            "SELECT id, title, body FROM articles WHERE relevant = 1 AND duplicate_of IS NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, title, body) in rows {
+        index_report(c, id, &title, &body)?;
+    }
+    Ok(())
+}
+
+/// The FTS5 query for what a user typed: its normalised words, each a quoted prefix term, all
+/// required. `None` when nothing searchable is left (punctuation, emoji).
+pub fn fts_query(words: &str) -> Option<String> {
+    let norm = normalize(crate::core::text::prefix_chars(words, MAX_QUERY_CHARS));
+    let terms: Vec<String> = crate::core::text::tokens(&norm)
+        .take(MAX_QUERY_TERMS)
+        .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Longest search text read, and most words used from it.
+const MAX_QUERY_CHARS: usize = 300;
+const MAX_QUERY_TERMS: usize = 12;
+
 /// The first relevant report of the last window whose fingerprint `fp` repeats.
 fn find_duplicate(
     c: &Connection,
@@ -1219,6 +1624,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             if *name == "0004_outbox" {
                 recanonicalize(&tx)?;
             }
+            if *name == "0005_bot" {
+                index_stored_reports(&tx)?;
+            }
             tx.pragma_update(
                 None,
                 "user_version",
@@ -1287,7 +1695,9 @@ mod tests {
             post: Post {
                 html: format!("<b>{text}</b>"),
                 plain: text.to_owned(),
+                buttons: Vec::new(),
             },
+            subscribers: true,
         })
     }
 
@@ -1355,7 +1765,8 @@ mod tests {
             Recorded {
                 id: None,
                 duplicate_of: None,
-                queued: false
+                queued: false,
+                copies: 0
             }
         );
         assert_eq!(store.count("posts").await.unwrap(), 1);
@@ -1591,14 +2002,20 @@ mod tests {
                         .unwrap();
                     tx.commit().unwrap();
                 }
-                c.execute_batch(
+                // Before v4, URLs were stored with percent-escapes that v4 normalises.
+                let url = if version < 4 {
+                    "https://d/%7Enews/1"
+                } else {
+                    "https://d/~news/1"
+                };
+                c.execute_batch(&format!(
                     "INSERT INTO sources(id, url, initialized_at) VALUES ('dpr', 'https://d/', '2024-01-01T00:00:00Z');
-                     INSERT INTO seen(url, source_id, first_seen) VALUES ('https://d/%7Enews/1', 'dpr', '2024-01-01T00:00:00Z');
+                     INSERT INTO seen(url, source_id, first_seen) VALUES ('{url}', 'dpr', '2024-01-01T00:00:00Z');
                      INSERT INTO articles(source_id, url, title, body, topic, chhattisgarh, relevant, score, reasons, district, first_seen)
-                       VALUES ('dpr', 'https://d/%7Enews/1', 't', 'b', 1, 1, 1, 5.0, '[\"+3 committee\"]', 'Durg', '2024-01-01T00:00:00Z');
+                       VALUES ('dpr', '{url}', 'निर्यात संवर्द्धन समिति', 'b', 1, 1, 1, 5.0, '[\"+3 committee\"]', 'Durg', '2024-01-01T00:00:00Z');
                      INSERT INTO posts(article_id, chat, text, status, created_at) VALUES (1, '@old_channel', 'x', 'pending', '2024-01-01T00:00:00Z');
-                     INSERT INTO runs(started_at, finished_at, report) VALUES ('a', 'b', '{}');",
-                )
+                     INSERT INTO runs(started_at, finished_at, report) VALUES ('a', 'b', '{{}}');",
+                ))
                 .unwrap();
             }
             let store = Store::open(&path).unwrap();
@@ -1611,6 +2028,16 @@ mod tests {
             // A post queued before v4 goes to the channel configured when it is sent.
             assert_eq!(due[0].target, Target::Channel, "v{version}");
             assert_eq!(due[0].plain, None, "v{version}");
+            assert_eq!(
+                due[0].buttons, None,
+                "v{version}: re-rendered before sending"
+            );
+            // Reports stored before v5 are searchable, with the detector's normalisation.
+            let (found, total) = store
+                .reports(ReportFilter::Search(fts_query("संवर्धन").unwrap()), 5, 0)
+                .await
+                .unwrap();
+            assert_eq!((found.len(), total), (1, 1), "v{version}");
             // URLs are in today's canonical form: the old item is not new again.
             assert!(
                 store

@@ -8,8 +8,9 @@ use url::Url;
 use super::detect::{Detector, Document, Verdict};
 use super::districts::District;
 use super::krutidev;
-use super::render::{self, PostView};
+use super::render::{self, Keyboard, PostView};
 use super::summary;
+use super::tags;
 
 /// How an article's text was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -76,11 +77,24 @@ pub struct Article {
     pub extraction: Extraction,
 }
 
-/// A rendered post: Telegram HTML and its plain-text fallback, made together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rendered post: Telegram HTML, its plain-text fallback and its inline URL buttons, made
+/// together.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Post {
     pub html: String,
     pub plain: String,
+    pub buttons: Keyboard,
+}
+
+impl Post {
+    /// The URL of the first button (the source): what a link preview shows, since the text
+    /// itself carries no link.
+    pub fn preview_url(&self) -> Option<&str> {
+        self.buttons.iter().flatten().find_map(|b| match b {
+            render::Button::Url { url, .. } => Some(url.as_str()),
+            render::Button::Callback { .. } => None,
+        })
+    }
 }
 
 /// The reason added when a page in the Kruti Dev legacy font was converted.
@@ -141,10 +155,17 @@ impl Article {
         self.verdict.district
     }
 
-    /// The channel post, with links to later copies of the same note (`also_at`).
+    /// The kind of event the report is about (for its hashtag).
+    pub fn event_kind(&self) -> tags::EventKind {
+        tags::event_kind(&self.title, &self.body)
+    }
+
+    /// The channel post, with buttons to later copies of the same note (`also_at`) and the
+    /// district's and the event's hashtags.
     pub fn post(&self, also_at: &[String]) -> Post {
         let district = self.district();
         let summary = summary::summarize(&self.title, &self.body, self.published);
+        let hashtags = tags::hashtags(district.as_ref(), self.event_kind());
         let view = PostView {
             title: &self.title,
             url: self.url.as_str(),
@@ -152,10 +173,12 @@ impl Article {
             district_hi: district.map(|d| d.hi),
             summary: &summary,
             also_at,
+            hashtags: &hashtags,
         };
         Post {
             html: render::render_html(&view),
             plain: render::render_plain(&view),
+            buttons: render::render_buttons(&view),
         }
     }
 

@@ -267,6 +267,13 @@ fn en_key(s: &str) -> String {
         .collect()
 }
 
+/// Every known variant of a district's name (as written, not normalised), with its district.
+pub fn alias_list() -> impl Iterator<Item = (&'static District, &'static str)> {
+    ALIASES
+        .iter()
+        .filter_map(|(en, alias, _)| by_en(en).map(|d| (d, *alias)))
+}
+
 /// One normalised alias.
 #[derive(Debug, Clone)]
 pub struct Alias {

@@ -2,10 +2,12 @@
 //!
 //! Extraction ([`page`], [`readable`]), discovery of how to watch a site ([`discover`]), decoding ([`decode`], [`krutidev`]), identity
 //! ([`canonical`], [`neardup`]), detection ([`text`], [`districts`], [`detect`] with its [`logit`] model, [`eval`]),
-//! and the post ([`dateline`], [`summary`], [`render`]). Each function takes text and returns
+//! the post ([`dateline`], [`summary`], [`tags`], [`render`], [`quiet`]), and the bot's
+//! commands and replies ([`bot`], [`replies`]). Each function takes text and returns
 //! owned values, so it is tested with fixture pages in milliseconds.
 
 pub mod article;
+pub mod bot;
 pub mod canonical;
 pub mod dateline;
 pub mod decode;
@@ -20,9 +22,12 @@ pub mod krutidev;
 pub mod logit;
 pub mod neardup;
 pub mod page;
+pub mod quiet;
 pub mod readable;
 pub mod render;
+pub mod replies;
 pub mod summary;
+pub mod tags;
 pub mod text;
 
 #[cfg(test)]

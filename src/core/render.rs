@@ -1,13 +1,19 @@
-//! Telegram message rendering: the HTML (parse mode "HTML") and plain-text forms of a post, HTML
-//! escaping, and a validator that checks Telegram's HTML rules and measures the message the way
-//! Telegram does (UTF-16 code units of the text after entity parsing), so that every message
-//! fits in [`TELEGRAM_LIMIT`].
+//! Telegram message rendering: the HTML (parse mode "HTML") and plain-text forms of a post, its
+//! inline URL buttons, HTML escaping, and a validator that checks Telegram's HTML rules and
+//! measures the message the way Telegram does (UTF-16 code units of the text after entity
+//! parsing), so that every message fits in [`TELEGRAM_LIMIT`].
 //!
-//! Golden files: `tests/fixtures/golden/<name>.html` hold the exact rendering of the seed article
-//! and of Chhattisgarh positives from `tests/fixtures/corpus/dev.jsonl`. After an intended change,
+//! A post ends with its hashtags (district, kind of event). The link to the source is an inline
+//! button ("पूरी खबर पढ़ें"), with one more button per "also at" copy; the plain-text form, sent
+//! when Telegram cannot parse the HTML, spells the links out instead.
+//!
+//! Golden files: `tests/fixtures/golden/<name>.html` (the message), `<name>.txt` (the plain-text
+//! fallback) and `<name>.buttons.txt` (the inline buttons) hold the exact rendering of the seed
+//! article and of Chhattisgarh positives from `tests/fixtures/corpus/dev.jsonl`. After an intended change,
 //! regenerate them with `UPDATE_GOLDEN=1 cargo test --lib golden` and review the diff.
 
 use super::summary::{Summary, shorten_by};
+use super::tags::is_hashtag;
 use super::text::Lang;
 
 /// Telegram's message length limit, in UTF-16 code units of the parsed text.
@@ -21,6 +27,27 @@ const MAX_PLAIN_URL: usize = 1024;
 const MAX_TITLE: usize = 1000;
 /// Most "also at" links shown.
 const MAX_ALSO_AT: usize = 5;
+/// Most hashtags shown.
+const MAX_HASHTAGS: usize = 5;
+
+/// An inline keyboard button: opens a URL, or sends `data` back to the bot (a callback query).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Button {
+    Url { text: String, url: String },
+    Callback { text: String, data: String },
+}
+
+impl Button {
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Url { text, .. } | Self::Callback { text, .. } => text,
+        }
+    }
+}
+
+/// Rows of inline buttons under a message.
+pub type Keyboard = Vec<Vec<Button>>;
 
 /// Everything a post shows.
 pub struct PostView<'a> {
@@ -31,6 +58,8 @@ pub struct PostView<'a> {
     pub summary: &'a Summary,
     /// Other URLs carrying the same report (may be empty).
     pub also_at: &'a [String],
+    /// Shown on the last line; anything that is not a single Telegram hashtag is left out.
+    pub hashtags: &'a [String],
 }
 
 /// Escape text for Telegram HTML (`&`, `<`, `>` and `"`, so the result is also safe inside a
@@ -60,7 +89,7 @@ fn size16(c: char) -> usize {
 /// Collapse whitespace runs (titles and sentences are single-line in the message) and drop
 /// control characters and bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069),
 /// which could make a post display something other than what it says.
-fn clean(s: &str) -> String {
+pub fn clean(s: &str) -> String {
     s.split_whitespace()
         .map(|w| {
             w.chars()
@@ -84,7 +113,9 @@ fn link_url(u: &str) -> Option<url::Url> {
         return None;
     }
     let parsed = url::Url::parse(u).ok()?;
-    matches!(parsed.scheme(), "http" | "https").then_some(parsed)
+    // Parsing percent-encodes: the URL sent may be longer than the one written.
+    (matches!(parsed.scheme(), "http" | "https") && parsed.as_str().len() <= MAX_HREF)
+        .then_some(parsed)
 }
 
 fn host_label(u: &url::Url) -> Option<String> {
@@ -103,12 +134,12 @@ fn labels(lang: Lang) -> Labels {
     match lang {
         Lang::Hi => Labels {
             chair: "अध्यक्षता",
-            read_more: "पूरी खबर",
+            read_more: "पूरी खबर पढ़ें",
             also_at: "यहाँ भी",
         },
         Lang::En => Labels {
             chair: "Chaired by",
-            read_more: "Read more",
+            read_more: "Read the full story",
             also_at: "also at",
         },
     }
@@ -123,6 +154,7 @@ struct Parts {
     href: Option<String>,
     also: Vec<(String, String)>, // (href, host)
     also_label: &'static str,
+    hashtags: String,
 }
 
 impl Parts {
@@ -190,50 +222,60 @@ impl Parts {
             href,
             also,
             also_label: l.also_at,
+            hashtags: p
+                .hashtags
+                .iter()
+                .map(|t| t.trim())
+                .filter(|t| is_hashtag(t))
+                .take(MAX_HASHTAGS)
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
-    /// The visible text of the link line (same in both forms except that plain spells URLs out).
-    fn link_line(&self, plain: bool) -> Vec<Seg> {
-        let mut v = Vec::new();
-        match (&self.href, plain) {
-            (Some(h), false) => v.push(Seg::Link(h.clone(), self.link_text.to_string())),
-            (Some(h), true) => v.push(Seg::Text(format!("{}: {h}", self.link_text))),
-            (None, _) => {}
+    /// The plain form's link line: the source's URL and its "also at" copies, spelled out (the
+    /// HTML form has buttons instead).
+    fn link_line(&self) -> String {
+        let mut v = String::new();
+        if let Some(h) = &self.href {
+            v.push_str(&format!("{}: {h}", self.link_text));
         }
         if !self.also.is_empty() {
             if !v.is_empty() {
-                v.push(Seg::Text(" · ".to_string()));
+                v.push_str(" · ");
             }
-            v.push(Seg::Text(format!("{}: ", self.also_label)));
-            for (i, (href, host)) in self.also.iter().enumerate() {
-                if i > 0 {
-                    v.push(Seg::Text(", ".to_string()));
-                }
-                if plain {
-                    v.push(Seg::Text(href.clone()));
-                } else {
-                    v.push(Seg::Link(href.clone(), host.clone()));
-                }
-            }
+            v.push_str(&format!("{}: ", self.also_label));
+            let urls: Vec<&str> = self.also.iter().map(|(href, _)| href.as_str()).collect();
+            v.push_str(&urls.join(", "));
         }
         v
     }
+
+    fn buttons(&self) -> Keyboard {
+        let mut rows = Vec::new();
+        if let Some(h) = &self.href {
+            rows.push(vec![Button::Url {
+                text: self.link_text.to_owned(),
+                url: h.clone(),
+            }]);
+        }
+        for (href, host) in &self.also {
+            rows.push(vec![Button::Url {
+                text: format!("{}: {host}", self.also_label),
+                url: href.clone(),
+            }]);
+        }
+        rows
+    }
 }
 
-/// A piece of the message: plain text, bold text, or a link (href, text).
+/// A piece of the message: plain text or bold text.
 enum Seg {
     Text(String),
     Bold(String),
-    Link(String, String),
 }
 
 impl Seg {
-    fn units(&self) -> usize {
-        match self {
-            Seg::Text(t) | Seg::Bold(t) | Seg::Link(_, t) => u16len(t),
-        }
-    }
     fn html(&self, out: &mut String) {
         match self {
             Seg::Text(t) => out.push_str(&escape_html(t)),
@@ -242,18 +284,11 @@ impl Seg {
                 out.push_str(&escape_html(t));
                 out.push_str("</b>");
             }
-            Seg::Link(h, t) => {
-                out.push_str("<a href=\"");
-                out.push_str(&escape_html(h));
-                out.push_str("\">");
-                out.push_str(&escape_html(t));
-                out.push_str("</a>");
-            }
         }
     }
     fn plain(&self, out: &mut String) {
         match self {
-            Seg::Text(t) | Seg::Bold(t) | Seg::Link(_, t) => out.push_str(t),
+            Seg::Text(t) | Seg::Bold(t) => out.push_str(t),
         }
     }
 }
@@ -262,15 +297,24 @@ impl Seg {
 /// text is at most [`TELEGRAM_LIMIT`] UTF-16 units.
 fn layout(p: &PostView<'_>, plain: bool) -> Vec<Seg> {
     let mut parts = Parts::build(p, plain);
-    let mut link = parts.link_line(plain);
-    while link.iter().map(Seg::units).sum::<usize>() > 1500 && parts.also.pop().is_some() {
-        link = parts.link_line(plain);
+    // The link line is the plain form's only; the HTML form carries buttons instead.
+    let link_line = |parts: &Parts| {
+        if plain {
+            parts.link_line()
+        } else {
+            String::new()
+        }
+    };
+    let mut link = link_line(&parts);
+    while u16len(&link) > 1500 && parts.also.pop().is_some() {
+        link = link_line(&parts);
     }
+    let tags = parts.hashtags.clone();
     let mut meta = parts.meta.clone();
-    // fixed cost: meta lines + link line + newlines between blocks
+    // fixed cost: meta lines + link line + hashtags + newlines between blocks
     let fixed = |meta: &[String]| -> usize {
         let mut n: usize = meta.iter().map(|m| u16len(m) + 1).sum();
-        n += link.iter().map(Seg::units).sum::<usize>();
+        n += u16len(&link) + u16len(&tags) + 2;
         n + 4 // "\n" after title, blank lines around the body
     };
     // pathological metadata (only possible with a hand-made Summary): drop lines from the end
@@ -296,8 +340,11 @@ fn layout(p: &PostView<'_>, plain: bool) -> Vec<Seg> {
         segs.push(Seg::Text(format!("\n\n{body}")));
     }
     if !link.is_empty() {
-        segs.push(Seg::Text("\n\n".to_string()));
-        segs.extend(link);
+        segs.push(Seg::Text(format!("\n\n{link}")));
+    }
+    if !tags.is_empty() {
+        let sep = if link.is_empty() { "\n\n" } else { "\n" };
+        segs.push(Seg::Text(format!("{sep}{tags}")));
     }
     // drop a leading newline if there was no title
     if let Some(Seg::Text(t)) = segs.first_mut() {
@@ -324,6 +371,12 @@ pub fn render_plain(p: &PostView<'_>) -> String {
         s.plain(&mut out);
     }
     out
+}
+
+/// The post's inline buttons: "पूरी खबर पढ़ें" (or "Read the full story") to the source, then one
+/// per "also at" copy. Every URL is an http(s) URL of at most 2048 bytes.
+pub fn render_buttons(p: &PostView<'_>) -> Keyboard {
+    Parts::build(p, false).buttons()
 }
 
 /// Why a message is not valid Telegram HTML. Positions are byte offsets in the input.
@@ -588,6 +641,41 @@ pub fn telegram_len(html: &str) -> Result<usize, HtmlError> {
     Ok(len)
 }
 
+/// The text Telegram shows for `html` (tags dropped, entities decoded): the plain-text
+/// fallback of a message built as HTML. A bare `&` or `<` is kept as written.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut i = 0;
+    while i < html.len() {
+        let rest = &html[i..];
+        let Some(c) = rest.chars().next() else { break };
+        match c {
+            '<' => match rest.find('>') {
+                Some(close) => i += close + 1,
+                None => {
+                    out.push(c);
+                    i += 1;
+                }
+            },
+            '&' => match entity(rest) {
+                Some((d, n)) => {
+                    out.push(d);
+                    i += n;
+                }
+                None => {
+                    out.push(c);
+                    i += 1;
+                }
+            },
+            _ => {
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,6 +685,12 @@ mod tests {
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
+    const TAGS: &[String] = &[];
+
+    fn durg_tags() -> Vec<String> {
+        vec!["#Durg".to_owned(), "#DEPC".to_owned()]
+    }
+
     fn view<'a>(title: &'a str, url: &'a str, s: &'a Summary, also: &'a [String]) -> PostView<'a> {
         PostView {
             title,
@@ -605,6 +699,7 @@ mod tests {
             district_hi: Some("दुर्ग"),
             summary: s,
             also_at: also,
+            hashtags: TAGS,
         }
     }
 
@@ -677,6 +772,17 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_is_what_telegram_shows() {
+        let html =
+            r#"<b>#1</b> · <a href="https://x.in/?a=1&amp;b=2">बैठक &lt;1&gt; &amp; more</a>"#;
+        assert_eq!(plain_text(html), "#1 · बैठक <1> & more");
+        assert_eq!(
+            plain_text(html).encode_utf16().count(),
+            telegram_len(html).unwrap()
+        );
+    }
+
+    #[test]
     fn validator_counts_like_telegram() {
         assert_eq!(telegram_len("😀"), Ok(2));
         assert_eq!(telegram_len("&amp;"), Ok(1));
@@ -705,7 +811,14 @@ mod tests {
             html.contains("<b>&lt;script&gt;alert(1)&lt;/script&gt; &amp;amp; a &lt; b &gt; c</b>")
         );
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
-        assert!(html.contains("href=\"https://e.in/?a=1&amp;b=%222%22\""));
+        let v = view(title, "https://e.in/?a=1&b=\"2\"", &s, &[]);
+        assert_eq!(
+            render_buttons(&v)[0][0],
+            Button::Url {
+                text: "पूरी खबर पढ़ें".into(),
+                url: "https://e.in/?a=1&b=%222%22".into()
+            }
+        );
         let plain = render_plain(&view(title, "https://e.in/", &s, &[]));
         assert!(plain.starts_with("<script>alert(1)</script> &amp; a < b > c\n"));
     }
@@ -751,33 +864,64 @@ mod tests {
     }
 
     #[test]
-    fn seed_layout_and_also_at() {
+    fn seed_layout_buttons_and_hashtags() {
         let (t, b) = seed();
         let s = summarize(&t, &b, None);
         let also = vec![
             "https://www.cgwall.com/x".to_string(),
             "not a url".to_string(),
         ];
-        let html = render_html(&view(
-            &t,
-            "https://www.statenewsservice.in/2022/05/183095",
-            &s,
-            &also,
-        ));
+        let tags = durg_tags();
+        let url = "https://www.statenewsservice.in/2022/05/183095";
+        let v = PostView {
+            hashtags: &tags,
+            ..view(&t, url, &s, &also)
+        };
+        let html = render_html(&v);
         assert!(html.starts_with(&format!("<b>{t}</b>\n📍 दुर्ग · 🗓 मई 2022\n")));
         assert!(html.contains("🏛 अध्यक्षता: कलेक्टर डॉ. सर्वेश्वर नरेन्द्र भुरे\n"));
         assert!(html.contains("🤝 DGFT, EEPC, MSME-DI, NABARD\n\n"));
-        assert!(html.ends_with(
-            "<a href=\"https://www.statenewsservice.in/2022/05/183095\">पूरी खबर</a> · यहाँ भी: <a href=\"https://www.cgwall.com/x\">cgwall.com</a>"
-        ));
-        let plain = render_plain(&view(
-            &t,
-            "https://www.statenewsservice.in/2022/05/183095",
-            &s,
-            &also,
-        ));
-        assert!(plain.ends_with("पूरी खबर: https://www.statenewsservice.in/2022/05/183095 · यहाँ भी: https://www.cgwall.com/x"));
+        // The link line gave way to buttons; the hashtags end the post.
+        assert!(!html.contains("<a "), "{html}");
+        assert!(html.ends_with("।\n\n#Durg #DEPC"), "{html}");
+        assert_eq!(
+            render_buttons(&v),
+            vec![
+                vec![Button::Url {
+                    text: "पूरी खबर पढ़ें".into(),
+                    url: url.into()
+                }],
+                vec![Button::Url {
+                    text: "यहाँ भी: cgwall.com".into(),
+                    url: "https://www.cgwall.com/x".into()
+                }],
+            ]
+        );
+        // The plain fallback keeps the links.
+        let plain = render_plain(&v);
+        assert!(plain.ends_with(&format!(
+            "पूरी खबर पढ़ें: {url} · यहाँ भी: https://www.cgwall.com/x\n#Durg #DEPC"
+        )));
         assert!(!plain.contains('<'));
+    }
+
+    #[test]
+    fn only_single_hashtags_are_shown_and_a_bad_url_gets_no_button() {
+        let s = summarize("बैठक", "निर्यात संवर्धन समिति की बैठक हुई।", None);
+        let tags: Vec<String> = ["#Durg", "#Janjgir-Champa", "Raipur", "#DEPC"]
+            .map(String::from)
+            .to_vec();
+        let v = PostView {
+            hashtags: &tags,
+            ..view("बैठक", "javascript:alert(1)", &s, &[])
+        };
+        assert!(render_html(&v).ends_with("\n\n#Durg #DEPC"));
+        assert!(render_buttons(&v).is_empty());
+        let plain = render_plain(&v);
+        assert!(
+            plain.ends_with("\n\n#Durg #DEPC") && !plain.contains("javascript"),
+            "{plain}"
+        );
     }
 
     #[test]
@@ -796,10 +940,18 @@ mod tests {
             district_hi: Some("रायपुर"),
             summary: &s,
             also_at: &[],
+            hashtags: &["#Raipur".to_owned(), "#ExportWorkshop".to_owned()],
         };
         assert_eq!(
             render_html(&p),
-            "<b>Export outreach</b>\n📍 Raipur · 🗓 5 March 2023\n🏛 Chaired by: Collector Dr. Sarveshwar Bhure\n🤝 DGFT, APEDA\n\nExporters met.\n\n<a href=\"https://e.in/a\">Read more</a>"
+            "<b>Export outreach</b>\n📍 Raipur · 🗓 5 March 2023\n🏛 Chaired by: Collector Dr. Sarveshwar Bhure\n🤝 DGFT, APEDA\n\nExporters met.\n\n#Raipur #ExportWorkshop"
+        );
+        assert_eq!(
+            render_buttons(&p),
+            vec![vec![Button::Url {
+                text: "Read the full story".into(),
+                url: "https://e.in/a".into()
+            }]]
         );
     }
 
@@ -850,38 +1002,78 @@ mod tests {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
     }
 
-    /// Compare with `tests/fixtures/golden/<name>.html`; `UPDATE_GOLDEN=1 cargo test golden`
-    /// rewrites the files instead.
-    fn check_golden(name: &str, html: &str) {
+    /// The three forms of a post as stored in the golden files: the HTML message, the plain-text
+    /// fallback (which spells the links out), and the inline buttons (one `text → url` per line).
+    fn golden_forms(p: &PostView<'_>) -> [(&'static str, String); 3] {
+        let buttons: String = render_buttons(p)
+            .iter()
+            .flatten()
+            .map(|b| match b {
+                Button::Url { text, url } => format!("{text} → {url}\n"),
+                Button::Callback { text, data } => format!("{text} → callback {data}\n"),
+            })
+            .collect();
+        [
+            ("html", render_html(p)),
+            ("txt", render_plain(p)),
+            ("buttons.txt", buttons),
+        ]
+    }
+
+    /// Compare with `tests/fixtures/golden/<name>.{html,txt,buttons.txt}`;
+    /// `UPDATE_GOLDEN=1 cargo test golden` rewrites the files instead.
+    fn check_golden(name: &str, p: &PostView<'_>) {
+        let forms = golden_forms(p);
+        let html = &forms[0].1;
         assert!(
             telegram_len(html).is_ok_and(|n| n <= TELEGRAM_LIMIT),
             "{name}"
         );
-        let path = golden_dir().join(format!("{name}.html"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-            std::fs::create_dir_all(golden_dir()).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(&path, html).unwrap_or_else(|e| panic!("{e}"));
-            return;
+        assert!(u16len(&forms[1].1) <= TELEGRAM_LIMIT, "{name}");
+        for (ext, got) in &forms {
+            let path = golden_dir().join(format!("{name}.{ext}"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+                std::fs::create_dir_all(golden_dir()).unwrap_or_else(|e| panic!("{e}"));
+                std::fs::write(&path, got).unwrap_or_else(|e| panic!("{e}"));
+                continue;
+            }
+            let want = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+            assert_eq!(
+                got, &want,
+                "golden {name}.{ext} differs (UPDATE_GOLDEN=1 to accept)"
+            );
         }
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-        assert_eq!(
-            html, want,
-            "golden {name} differs (UPDATE_GOLDEN=1 to accept)"
-        );
+    }
+
+    /// The hashtags a post of this district and text gets.
+    fn tags_of(district_en: &str, title: &str, body: &str) -> Vec<String> {
+        crate::core::tags::hashtags(
+            crate::core::districts::by_en(district_en),
+            crate::core::tags::event_kind(title, body),
+        )
     }
 
     #[test]
     fn golden_seed() {
         let (t, b) = seed();
         let s = summarize(&t, &b, None);
-        let html = render_html(&view(
-            &t,
-            "https://www.statenewsservice.in/2022/05/183095",
-            &s,
-            &[],
-        ));
-        check_golden("seed-article", &html);
+        let tags = tags_of("Durg", &t, &b);
+        // A copy of the same note elsewhere: a second button, and a second link in the fallback.
+        let also =
+            vec!["https://www.cgwall.com/durg-export-promotion-committee-meeting/".to_owned()];
+        check_golden(
+            "seed-article",
+            &PostView {
+                hashtags: &tags,
+                ..view(
+                    &t,
+                    "https://www.statenewsservice.in/2022/05/183095",
+                    &s,
+                    &also,
+                )
+            },
+        );
     }
 
     #[test]
@@ -900,6 +1092,7 @@ mod tests {
             let text = rec["text"].as_str().unwrap_or("");
             let s = summarize(title, text, None);
             langs.push(s.lang);
+            let tags = tags_of(case.district_en, title, text);
             let p = PostView {
                 title,
                 url: case.url,
@@ -907,8 +1100,9 @@ mod tests {
                 district_hi: Some(case.district_hi),
                 summary: &s,
                 also_at: &[],
+                hashtags: &tags,
             };
-            check_golden(case.name, &render_html(&p));
+            check_golden(case.name, &p);
         }
         assert!(langs.contains(&Lang::Hi) && langs.contains(&Lang::En));
     }
@@ -916,33 +1110,72 @@ mod tests {
     // ---------------------------------------------------------------------------------------
     // Property tests
 
+    /// What every rendered post must satisfy: valid Telegram HTML within the limit (hashtags
+    /// included), a plain form within the limit, and buttons Telegram accepts.
+    fn check_post(p: &PostView<'_>) -> Result<(), TestCaseError> {
+        let html = render_html(p);
+        let n = telegram_len(&html);
+        prop_assert!(n.is_ok(), "{:?} for {:?}", n, html);
+        prop_assert!(n.unwrap_or(usize::MAX) <= TELEGRAM_LIMIT);
+        prop_assert!(u16len(&render_plain(p)) <= TELEGRAM_LIMIT);
+        let rows = render_buttons(p);
+        prop_assert!(rows.len() <= 1 + MAX_ALSO_AT);
+        for b in rows.iter().flatten() {
+            let Button::Url { text, url } = b else {
+                return Err(TestCaseError::fail("a post button that is not a URL"));
+            };
+            prop_assert!(!text.trim().is_empty() && u16len(text) <= 100, "{text:?}");
+            prop_assert!(url.len() <= MAX_HREF);
+            let parsed = url::Url::parse(url);
+            prop_assert!(
+                parsed
+                    .as_ref()
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+                "{url}"
+            );
+        }
+        if let Some(last) = html.rsplit('\n').next() {
+            for word in last.split(' ').filter(|w| w.starts_with('#')) {
+                prop_assert!(is_hashtag(word), "{word}");
+            }
+        }
+        // The hashtags are never what the length limit cuts: both forms end with them.
+        let tags: Vec<&str> = p
+            .hashtags
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| is_hashtag(t))
+            .take(MAX_HASHTAGS)
+            .collect();
+        if !tags.is_empty() {
+            let line = format!("\n{}", tags.join(" "));
+            prop_assert!(html.ends_with(&line), "{line:?} not at the end of {html:?}");
+            prop_assert!(render_plain(p).ends_with(&line), "{line:?}");
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
         #[test]
         fn render_never_breaks(title in ".{0,300}", body in ".{0,3000}", url in ".{0,200}",
                                also in proptest::collection::vec(".{0,80}", 0..4)) {
             let s = summarize(&title, &body, None);
+            let tags = durg_tags();
             let p = PostView { title: &title, url: &url, district_en: Some("Durg"), district_hi: None,
-                               summary: &s, also_at: &also };
-            let html = render_html(&p);
-            let n = telegram_len(&html);
-            prop_assert!(n.is_ok(), "{:?} for {:?}", n, html);
-            prop_assert!(n.unwrap_or(usize::MAX) <= TELEGRAM_LIMIT);
-            prop_assert!(u16len(&render_plain(&p)) <= TELEGRAM_LIMIT);
+                               summary: &s, also_at: &also, hashtags: &tags };
+            check_post(&p)?;
         }
 
         #[test]
         fn render_markup_like_inputs(title in "[<>&\"';a-zक्ष ]{0,400}", body in "[<>&\"';/a-zक्ष।. ]{0,5000}",
-                                     url in "https?://[a-z<>&\"]{1,12}\\.in/[<>&\" a-z]{0,40}") {
+                                     url in "https?://[a-z<>&\"]{1,12}\\.in/[<>&\" a-z]{0,40}",
+                                     tags in proptest::collection::vec("#?[<>&\"a-zA-Z0-9_क्ष -]{0,70}", 0..8)) {
             let s = summarize(&title, &body, None);
             let also = vec![url.clone()];
             let p = PostView { title: &title, url: &url, district_en: None, district_hi: Some("<दुर्ग>"),
-                               summary: &s, also_at: &also };
-            let html = render_html(&p);
-            let n = telegram_len(&html);
-            prop_assert!(n.is_ok(), "{:?} for {:?}", n, html);
-            prop_assert!(n.unwrap_or(usize::MAX) <= TELEGRAM_LIMIT);
-            prop_assert!(u16len(&render_plain(&p)) <= TELEGRAM_LIMIT);
+                               summary: &s, also_at: &also, hashtags: &tags };
+            check_post(&p)?;
         }
 
     }
@@ -956,13 +1189,10 @@ mod tests {
             let s = Summary { lang: Lang::Hi, date: None, chair: Some(title.clone()),
                               agencies: vec!["DGFT"], sentences: vec![body.clone(), body] };
             let also = vec![url.clone(); 10];
+            let tags = vec![format!("#{}", "A".repeat(64)); 10];
             let p = PostView { title: &title, url: &url, district_en: Some(&title), district_hi: None,
-                               summary: &s, also_at: &also };
-            let html = render_html(&p);
-            let n = telegram_len(&html);
-            prop_assert!(n.is_ok(), "{:?}", n);
-            prop_assert!(n.unwrap_or(usize::MAX) <= TELEGRAM_LIMIT);
-            prop_assert!(u16len(&render_plain(&p)) <= TELEGRAM_LIMIT);
+                               summary: &s, also_at: &also, hashtags: &tags };
+            check_post(&p)?;
         }
     }
 }

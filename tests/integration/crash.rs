@@ -209,7 +209,7 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
     let sent: Vec<(i64, String)> = telegram
         .accepted()
         .into_iter()
-        .map(|a| (a.message_id, a.text))
+        .map(|a| (a.message_id, a.source))
         .collect();
     let in_flight_at_kill: HashSet<i64> = killed_runs
         .iter()
@@ -223,11 +223,11 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         .collect();
     // Every report reached Telegram at least once.
     let mut sends_of: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (id, text) in &sent {
+    for (id, source) in &sent {
         let url = urls
             .iter()
-            .find(|u| text.contains(&format!("href=\"{u}\"")))
-            .unwrap_or_else(|| panic!("a message links to no known report: {text}"));
+            .find(|u| *u == source)
+            .unwrap_or_else(|| panic!("a message links to no known report: {source}"));
         sends_of.entry(url.as_str()).or_default().push(*id);
     }
     let times: HashMap<&str, usize> = sends_of.iter().map(|(u, ids)| (*u, ids.len())).collect();
@@ -265,11 +265,11 @@ async fn sigkill_at_any_moment_loses_no_report_and_duplicates_at_most_one_per_ki
         assert_eq!(p.status, "sent", "{p:?}");
         let id = p.message_id.unwrap();
         assert!(ids.insert(id), "message_id {id} recorded twice");
-        let text = by_id
+        let source = by_id
             .get(&id)
             .unwrap_or_else(|| panic!("unknown message_id {id}"));
         assert!(
-            text.contains(&format!("href=\"{}\"", p.url)),
+            *source == p.url,
             "post {} recorded message {id}, which carried another report",
             p.url
         );

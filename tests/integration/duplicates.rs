@@ -82,8 +82,12 @@ async fn a_republished_note_is_posted_once_and_the_post_gains_an_also_at_link() 
     let seed_copy = t.site_url("/2022/05/183095");
     let durg_edit = edits
         .iter()
-        .find(|e| e["text"].as_str().unwrap().contains(&seed_copy))
-        .expect("the Durg post links the republished copy");
+        .find(|e| links_to(e, &seed_copy))
+        .expect("the Durg post gains a button to the republished copy");
+    assert_eq!(
+        durg_edit["reply_markup"]["inline_keyboard"][1][0]["text"], "यहाँ भी: 127.0.0.1",
+        "the copy's button is named by its host"
+    );
     assert_eq!(durg_edit["parse_mode"], "HTML");
     assert_eq!(
         durg_edit["message_id"], 1,
@@ -133,12 +137,11 @@ async fn a_copy_found_before_the_first_post_is_sent_is_folded_into_it() {
     let accepted = &sent[1..]; // the first request was refused
     let durg: Vec<_> = accepted
         .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .filter(|t| t.contains(&seed_copy) || t.contains(&dpr_durg))
+        .filter(|m| links_to(m, &seed_copy) || links_to(m, &dpr_durg))
         .collect();
     assert_eq!(durg.len(), 1, "the Durg note is posted once: {durg:#?}");
     assert!(
-        durg[0].contains(&seed_copy) && durg[0].contains(&dpr_durg),
+        links_to(durg[0], &seed_copy) && links_to(durg[0], &dpr_durg),
         "{}",
         durg[0]
     );

@@ -805,12 +805,7 @@ async fn reports_older_than_max_age_are_recorded_not_posted_unless_backfill_post
     assert_eq!((r.fetched, r.relevant, r.held_back), (2, 2, 1), "{r:?}");
     let sent = t.sent_messages().await;
     assert_eq!(sent.len(), 1, "{sent:#?}");
-    assert!(
-        sent[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains(&t.site_url("/recent/fresh"))
-    );
+    assert!(links_to(&sent[0], &t.site_url("/recent/fresh")));
     let reasons: String = query_db(
         &t.db_path(),
         &format!(

@@ -1,5 +1,7 @@
 //! `spawn_app()`: a fake news site and a fake Telegram Bot API on loopback, a temporary SQLite
 //! file, and the app built exactly as `main` builds it (`App::build(Settings, token, shutdown)`).
+//! The fake Bot API also plays users: `getUpdates` hands out the messages and button taps a test
+//! queued (then nothing), and every request is recorded.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -8,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use niryat::app::{App, PassReport};
+use niryat::bot::BotHandle;
 use niryat::config::Settings;
 pub use niryat::engine::Clock;
 use niryat::notify::BotToken;
-use niryat::shutdown::{self, Trigger};
+use niryat::shutdown::{self, Shutdown, Trigger};
 use niryat::store::Store;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -166,11 +169,13 @@ type Scripted = (Option<String>, ResponseTemplate);
 
 /// The fake Telegram Bot API: answers sendMessage with a new message_id, or with scripted
 /// responses queued by the test (a 429, a 403 …), optionally for one method only; a chat can be
-/// made to refuse every request.
+/// made to refuse every request. `getUpdates` returns the user messages and button taps queued
+/// with [`Telegram::user_says`] and [`Telegram::user_taps`], then an empty list after a short
+/// wait (as a long poll with nothing new would).
 #[derive(Clone, Default)]
 pub struct Telegram {
     next_id: Arc<AtomicI64>,
-    /// `(method, response)`: `None` answers the next request of any method.
+    /// `(method, response)`: `None` answers the next request of any method but getUpdates.
     scripted: Arc<Mutex<VecDeque<Scripted>>>,
     refused: Arc<Mutex<HashMap<String, ResponseTemplate>>>,
     /// `(method, when)` of every request, in arrival order.
@@ -180,13 +185,28 @@ pub struct Telegram {
     accepted: Arc<Mutex<Vec<Accepted>>>,
     /// Answer each accepted message after 30–80 ms, so a kill can land mid-send.
     slow: Arc<std::sync::atomic::AtomicBool>,
+    updates: Arc<Mutex<VecDeque<Value>>>,
+    next_update: Arc<AtomicI64>,
+}
+
+/// How long the fake holds a `getUpdates` that has nothing to return.
+const EMPTY_POLL: Duration = Duration::from_millis(30);
+
+/// A Telegram user as updates carry it.
+fn user_json(user: i64, lang: Option<&str>) -> Value {
+    let mut u = json!({"id": user, "is_bot": false, "first_name": format!("user{user}")});
+    if let Some(l) = lang {
+        u["language_code"] = json!(l);
+    }
+    u
 }
 
 /// A message the fake Telegram accepted.
 #[derive(Debug, Clone)]
 pub struct Accepted {
     pub message_id: i64,
-    pub text: String,
+    /// The report it carries: its first button's URL.
+    pub source: String,
     /// The sender's User-Agent (`[fetch] user_agent`), e.g. to tell processes apart.
     pub user_agent: String,
 }
@@ -229,6 +249,74 @@ impl Telegram {
     pub fn allow_chat(&self, chat: &str) {
         self.refused.lock().unwrap().remove(chat);
     }
+
+    fn push_update(&self, kind: &str, payload: Value) {
+        let id = self.next_update.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut update = json!({"update_id": id});
+        update[kind] = payload;
+        self.updates.lock().unwrap().push_back(update);
+    }
+
+    /// `user` (with Telegram's `language_code`, if any) sends `text` to the bot in private chat.
+    pub fn user_says(&self, user: i64, lang: Option<&str>, text: &str) {
+        let message_id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        self.push_update(
+            "message",
+            json!({
+                "message_id": message_id,
+                "date": 1_700_000_000,
+                "chat": {"id": user, "type": "private", "first_name": format!("user{user}")},
+                "from": user_json(user, lang),
+                "text": text,
+            }),
+        );
+    }
+
+    /// `user` taps an inline button carrying `data` under the bot's message `message_id`.
+    pub fn user_taps(&self, user: i64, lang: Option<&str>, message_id: i64, data: &str) {
+        let id = self.next_update.load(Ordering::SeqCst) + 1;
+        self.push_update(
+            "callback_query",
+            json!({
+                "id": format!("cb{id}"),
+                "from": user_json(user, lang),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": 1_700_000_000,
+                    "chat": {"id": user, "type": "private", "first_name": format!("user{user}")},
+                    "text": "list",
+                },
+            }),
+        );
+    }
+
+    fn bot_api(&self, method: &str) -> Option<ResponseTemplate> {
+        let ok = |result: Value| {
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": result}))
+        };
+        Some(match method {
+            "getupdates" => {
+                let updates: Vec<Value> = self.updates.lock().unwrap().drain(..).collect();
+                if updates.is_empty() {
+                    ok(json!([])).set_delay(EMPTY_POLL)
+                } else {
+                    ok(Value::Array(updates))
+                }
+            }
+            "getme" => ok(json!({
+                "id": 123456, "is_bot": true, "first_name": "niryat", "username": "niryat_test_bot",
+                "can_join_groups": false, "can_read_all_group_messages": false,
+                "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
+            })),
+            "getwebhookinfo" => {
+                ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+            }
+            "deletewebhook" | "setmycommands" | "answercallbackquery" => ok(json!(true)),
+            _ => return None,
+        })
+    }
 }
 
 pub fn tg_error(code: u16, description: &str, parameters: Option<Value>) -> ResponseTemplate {
@@ -239,16 +327,20 @@ pub fn tg_error(code: u16, description: &str, parameters: Option<Value>) -> Resp
     ResponseTemplate::new(code).set_body_json(body)
 }
 
+/// The Bot API method of a request, in lower case ("sendmessage").
+fn bot_method(req: &Request) -> String {
+    req.url
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 impl Respond for Telegram {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let method = req
-            .url
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let method = bot_method(req);
         self.arrivals
             .lock()
             .unwrap()
@@ -262,18 +354,22 @@ impl Respond for Telegram {
         }
         {
             let mut scripted = self.scripted.lock().unwrap();
-            let pos = scripted
-                .iter()
-                .position(|(m, _)| m.as_deref().is_none_or(|m| m == method));
+            let pos = scripted.iter().position(|(m, _)| match m {
+                Some(m) => *m == method,
+                None => method != "getupdates",
+            });
             if let Some(t) = pos.and_then(|i| scripted.remove(i)) {
                 return t.1;
             }
+        }
+        if let Some(t) = self.bot_api(&method) {
+            return t;
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
         let text = body.get("text").cloned().unwrap_or(Value::Null);
         self.accepted.lock().unwrap().push(Accepted {
             message_id: id,
-            text: text.as_str().unwrap_or_default().to_owned(),
+            source: button_urls(&body).into_iter().next().unwrap_or_default(),
             user_agent: req
                 .headers
                 .get("user-agent")
@@ -305,8 +401,9 @@ pub struct TestApp {
     pub telegram: Telegram,
     pub dir: TempDir,
     pub config_path: PathBuf,
-    pub app: Option<App>,
+    pub app: Option<Arc<App>>,
     pub trigger: Trigger,
+    pub stop: Shutdown,
 }
 
 /// Options for the generated config.
@@ -319,6 +416,10 @@ pub struct Options {
     pub backfill: usize,
     /// Telegram answers each message after 30–80 ms.
     pub slow_telegram: bool,
+    /// Extra keys of `[telegram]` (e.g. `admins = [42]`).
+    pub telegram: String,
+    /// `[bot] enabled`.
+    pub bot: bool,
 }
 
 impl Default for Options {
@@ -328,6 +429,8 @@ impl Default for Options {
             token: true,
             backfill: 0,
             slow_telegram: false,
+            telegram: String::new(),
+            bot: false,
         }
     }
 }
@@ -352,21 +455,27 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("niryat.toml");
-    std::fs::write(
-        &config_path,
-        config_toml(
-            &site_server.uri(),
-            &tg_server.uri(),
-            dir.path(),
-            opts.backfill,
-            &opts.extra_sources.replace("{site}", &site_server.uri()),
-        ),
+    let config = config_toml(
+        &site_server.uri(),
+        &tg_server.uri(),
+        dir.path(),
+        opts.backfill,
+        &opts.extra_sources.replace("{site}", &site_server.uri()),
     )
-    .unwrap();
+    .replace(
+        "per_minute = 1000\n",
+        &format!("per_minute = 1000\n{}\n", opts.telegram),
+    );
+    let config = if opts.bot {
+        format!("{config}\n[bot]\nenabled = true\n")
+    } else {
+        config
+    };
+    std::fs::write(&config_path, config).unwrap();
     let (trigger, stop) = shutdown::channel();
     let settings = Settings::load(&config_path).unwrap();
     let token = opts.token.then(|| BotToken::new(TOKEN));
-    let app = App::build(settings, token, stop).unwrap();
+    let app = App::build(settings, token, stop.clone()).unwrap();
     TestApp {
         site_server,
         tg_server,
@@ -374,8 +483,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         telegram,
         dir,
         config_path,
-        app: Some(app),
+        app: Some(Arc::new(app)),
         trigger,
+        stop,
     }
 }
 
@@ -500,6 +610,8 @@ channel = "{CHANNEL}"
 api_url = "{tg}"
 per_second = 100
 per_minute = 1000
+per_chat_per_second = 50
+overall_per_second = 500
 
 [schedule]
 cron = "0 */15 * * * *"
@@ -524,7 +636,13 @@ respect_robots_txt = true
 
 impl TestApp {
     pub fn app(&self) -> &App {
-        self.app.as_ref().unwrap()
+        self.app.as_deref().unwrap()
+    }
+
+    /// Start the bot beside the app, as the daemon does with `[bot] enabled = true`.
+    pub fn start_bot(&self) -> BotHandle {
+        niryat::bot::start(Arc::clone(self.app.as_ref().unwrap()), self.stop.clone())
+            .expect("the bot starts (a token is set)")
     }
 
     pub async fn run_once(&self) -> PassReport {
@@ -542,9 +660,10 @@ impl TestApp {
         self.app = None;
         let (trigger, stop) = shutdown::channel();
         self.trigger = trigger;
+        self.stop = stop.clone();
         let settings = Settings::load(&self.config_path).unwrap();
         let token = token.then(|| BotToken::new(TOKEN));
-        self.app = Some(App::build(settings, token, stop).unwrap());
+        self.app = Some(Arc::new(App::build(settings, token, stop).unwrap()));
     }
 
     /// Rewrite the config file (takes effect at the next restart).
@@ -576,14 +695,7 @@ impl TestApp {
 
     /// Every sendMessage request the fake Telegram received, as JSON bodies.
     pub async fn sent_messages(&self) -> Vec<Value> {
-        self.tg_server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.url.path().to_ascii_lowercase().ends_with("/sendmessage"))
-            .map(|r| serde_json::from_slice(&r.body).unwrap())
-            .collect()
+        tg_requests(self, "sendmessage").await
     }
 
     /// How many requests the fake site received for `path` (query ignored).
@@ -720,20 +832,43 @@ pub fn query_db<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Option<T> 
         .ok()
 }
 
-/// How many requests of a Bot API method (e.g. "sendmessage") the fake Telegram received.
-pub async fn tg_requests(t: &TestApp, method: &str) -> Vec<Value> {
+/// The URLs of a message's inline buttons (a post's source first, then its "also at" copies).
+pub fn button_urls(msg: &Value) -> Vec<String> {
+    msg["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .filter_map(|b| b["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Whether a sent post has a button to `url`.
+pub fn links_to(msg: &Value, url: &str) -> bool {
+    button_urls(msg).iter().any(|u| u == url)
+}
+
+/// Every request the fake Telegram received, in order: (method in lower case, JSON body).
+pub async fn tg_log(t: &TestApp) -> Vec<(String, Value)> {
     t.tg_server
         .received_requests()
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter(|r| {
-            r.url
-                .path()
-                .to_ascii_lowercase()
-                .ends_with(&format!("/{method}"))
+        .iter()
+        .map(|r| {
+            let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            (bot_method(r), body)
         })
-        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// The requests of one Bot API method (e.g. "sendmessage") the fake Telegram received.
+pub async fn tg_requests(t: &TestApp, method: &str) -> Vec<Value> {
+    tg_log(t)
+        .await
+        .into_iter()
+        .filter(|(m, _)| m == method)
+        .map(|(_, body)| body)
         .collect()
 }
 

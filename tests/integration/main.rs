@@ -1,5 +1,6 @@
 //! One integration test binary (see Cargo.toml `autotests = false`).
 
+mod bot;
 mod bundled;
 mod cli;
 mod crash;
@@ -13,4 +14,5 @@ mod hardening;
 mod helpers;
 mod pipeline;
 mod politeness;
+mod posts;
 mod sources;

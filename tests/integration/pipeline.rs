@@ -52,11 +52,7 @@ async fn new_positive_reports_are_posted_once_and_negatives_never() {
             "title in bold: {}",
             text(m)
         );
-        assert!(
-            text(m).contains(&format!("href=\"{url}\"")),
-            "link to {url}: {}",
-            text(m)
-        );
+        assert!(links_to(m, &url), "a button to {url}: {m}");
         assert!(niryat::core::render::telegram_len(text(m)).unwrap() <= 4096);
     }
     assert!(

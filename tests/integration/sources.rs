@@ -126,7 +126,10 @@ async fn backfill_walks_dated_listings_back_and_posts_only_when_asked() {
     // A second before midnight in Raipur (18:29:59 UTC): "today" is the app's, from its clock.
     let mut t = t;
     let clock = Clock::Fixed(LAST_SECOND_OF_A_DAY_IST.parse().unwrap());
-    t.app.as_mut().unwrap().engine.clock = clock;
+    std::sync::Arc::get_mut(t.app.as_mut().unwrap())
+        .expect("the test owns the app")
+        .engine
+        .clock = clock;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     let day = |n: i64| today - chrono::Duration::days(n);
     // Three days back: listing 2 (5 new + 4 old items) three days ago, listing 1 on the other days.
@@ -170,7 +173,10 @@ async fn backfill_walks_dated_listings_back_and_posts_only_when_asked() {
         std::fs::remove_file(t.dir.path().join(f)).ok();
     }
     t.restart();
-    t.app.as_mut().unwrap().engine.clock = clock;
+    std::sync::Arc::get_mut(t.app.as_mut().unwrap())
+        .expect("the test owns the app")
+        .engine
+        .clock = clock;
     let posted = t.app().backfill("dated", day(3), true).await;
     assert_eq!(posted.relevant, 5);
     let d = t.app().deliver().await;
