@@ -20,6 +20,9 @@
 //!   alerts the operator.
 //! * [`app`]: [`app::App::build`] wires it all; `run_once` runs one pass and returns a report.
 //! * [`schedule`]: the daemon loop, one cron job per source.
+//! * [`health`]: each source's health, next run and readiness, as `niryat status`, the status
+//!   page and `/readyz` see them; [`metrics`]: the Prometheus metrics; [`server`]: the HTTP
+//!   endpoint (`/healthz`, `/readyz`, `/metrics`, the status page `/`).
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
@@ -35,10 +38,13 @@ pub mod discover;
 pub mod engine;
 pub mod errors;
 pub mod fetch;
+pub mod health;
 pub mod intake;
 pub mod listing;
+pub mod metrics;
 pub mod notify;
 pub mod policy;
 pub mod schedule;
+pub mod server;
 pub mod shutdown;
 pub mod store;

@@ -6,6 +6,7 @@
 //! their current item.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tracing::{info, warn};
@@ -50,12 +51,14 @@ pub async fn run(app: Arc<App>, shutdown: Shutdown) -> Result<(), ScheduleError>
         info!(source = %src.id, cron = %src.cron, timezone = %tz, "scheduled");
     }
     sched.start().await?;
+    app.scheduler_running.store(true, Ordering::SeqCst);
     let first = {
         let app = Arc::clone(&app);
         tokio::spawn(async move { app.run_once().await })
     };
     shutdown.wait().await;
     info!("shutdown requested: stopping the scheduler and finishing the current items");
+    app.scheduler_running.store(false, Ordering::SeqCst);
     if let Err(e) = sched.shutdown().await {
         warn!(error = %e, "scheduler did not stop cleanly");
     }
