@@ -10,23 +10,26 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex as StdMutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::{Settings, SourceSettings};
+use crate::config::{Settings, SourceKind, SourceSettings};
 use crate::core::entries::Entry;
 use crate::core::neardup;
 use crate::delivery::DeliveryReport;
 pub use crate::engine::{BuildError, Engine, SourceError};
 use crate::intake::ItemError;
 use crate::listing::{Listed, Walk};
+use crate::metrics::{FetchKind, FetchOutcome, Metrics};
 use crate::notify::{BotToken, Notifier};
 use crate::policy::{self, PassMode};
 use crate::shutdown::Shutdown;
-use crate::store::{NewPost, Store, Target};
+use crate::store::{Change, NewPost, PassOutcome, SourceHealth, Store, Target};
 
 /// A page that failed this many passes in a row is given up: recorded as seen with its error.
 pub const MAX_ITEM_ATTEMPTS: u32 = 5;
@@ -63,6 +66,8 @@ pub struct SourceReport {
     pub paused: bool,
     /// The listing answered 304 Not Modified.
     pub not_modified: bool,
+    /// Listed items never seen before (at the first pass: the whole listing).
+    pub new_items: usize,
 }
 
 /// Outcome of a whole pass.
@@ -88,6 +93,10 @@ pub struct App {
     pub(crate) delivery_lock: Mutex<()>,
     /// Distinct alerts already sent to the operator.
     pub(crate) alerted: StdMutex<HashSet<String>>,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: Metrics,
+    /// The scheduler is running (`/readyz`); set by [`crate::schedule::run`].
+    pub scheduler_running: AtomicBool,
 }
 
 impl App {
@@ -112,10 +121,13 @@ impl App {
             .iter()
             .map(|s| (s.id.clone(), Mutex::new(())))
             .collect();
+        let metrics = Metrics::new(notifier.retry_after_waited());
         Ok(Self {
             engine,
             store,
             notifier,
+            metrics,
+            scheduler_running: AtomicBool::new(false),
             shutdown,
             source_locks,
             delivery_lock: Mutex::new(()),
@@ -230,36 +242,98 @@ impl App {
             return report;
         }
         let retry_after = result.as_ref().err().and_then(SourceError::retry_after);
+        // Whether the listing was read (a 304 or a failed fetch says nothing about it). A
+        // WordPress search may rightly find nothing on a quiet week: it never counts as empty.
+        let listing_read = match &result {
+            Ok(()) => !report.not_modified,
+            Err(e) => matches!(e, SourceError::EmptyListing { .. }),
+        };
+        let counts_empty = !matches!(src.kind, SourceKind::WordPress { .. });
         let error = result.err().map(|e| e.to_string());
         if let Some(e) = &error {
             warn!(parent: &span, error = %e, "source failed");
         }
+        self.metrics
+            .pass(&src.id, report.listed, report.fetched, report.relevant);
+        let pass = PassOutcome {
+            error: error.clone(),
+            retry_after,
+            listed: listing_read.then_some(report.listed),
+            empty: (listing_read && counts_empty).then_some(report.listed == 0),
+            fetched: report.fetched,
+            reports: report.relevant,
+            new_items: report.new_items,
+        };
+        let now = Utc::now();
         match self
             .store
-            .record_source_result(&src.id, src.url.as_str(), error.clone(), retry_after)
+            .record_source_result(&src.id, src.url.as_str(), pass, self.settings().alerts, now)
             .await
         {
-            Ok(h) if h.consecutive_failures == 1 => {
-                self.alert(&format!(
-                    "niryat: source {} ({}) started failing: {}. It is retried with backoff; you will hear when it recovers.",
-                    src.id,
-                    src.url,
-                    error.as_deref().unwrap_or_default()
-                ))
-                .await;
+            Ok(h) => {
+                self.health_alerts(src, &h, error.as_deref(), &report, now)
+                    .await
             }
-            Ok(h) if h.consecutive_failures == 0 && h.previous_failures > 0 => {
-                self.alert(&format!(
-                    "niryat: source {} ({}) recovered after {} failed pass(es).",
-                    src.id, src.url, h.previous_failures
-                ))
-                .await;
-            }
-            Ok(_) => {}
             Err(e) => error!(parent: &span, error = %e, "cannot record the source result"),
         }
         report.error = error;
         report
+    }
+
+    /// Tell the operator what this pass changed in the source's health: it started failing or
+    /// recovered, its listing matched nothing `[alerts] empty_listing_passes` times in a row or
+    /// matches again, it has had no new item for `[alerts] silent_days` or has one again. The
+    /// store flips each condition once, so each alert goes out once.
+    async fn health_alerts(
+        &self,
+        src: &SourceSettings,
+        h: &SourceHealth,
+        error: Option<&str>,
+        report: &SourceReport,
+        now: chrono::DateTime<Utc>,
+    ) {
+        let (id, url) = (&src.id, &src.url);
+        let mut alerts = Vec::new();
+        if h.consecutive_failures == 1 {
+            alerts.push(format!(
+                "niryat: source {id} ({url}) started failing: {}. It is retried with backoff; you will hear when it recovers.",
+                error.unwrap_or_default()
+            ));
+        } else if h.consecutive_failures == 0 && h.previous_failures > 0 {
+            alerts.push(format!(
+                "niryat: source {id} ({url}) recovered after {} failed pass(es).",
+                h.previous_failures
+            ));
+        }
+        match h.empty_alert {
+            Some(Change::Raised) => alerts.push(format!(
+                "niryat: source {id} ({url}): the listing matched nothing {} passes in a row, the selectors are probably stale. `niryat discover --source {id}` proposes new ones.",
+                h.empty_passes
+            )),
+            Some(Change::Cleared) => alerts.push(format!(
+                "niryat: source {id} ({url}): the listing matches again ({} items) after {} empty pass(es).",
+                report.listed, h.previous_empty_passes
+            )),
+            None => {}
+        }
+        match h.silent_alert {
+            Some(Change::Raised) => {
+                let last = h.last_new_item_at.unwrap_or(now);
+                alerts.push(format!(
+                    "niryat: source {id} ({url}): no new item for {} days (the last on {}) from a source that used to have them. Check the site, or run `niryat test-source {id}`.",
+                    (now - last).num_days(),
+                    last.with_timezone(&self.settings().timezone).format("%Y-%m-%d")
+                ));
+            }
+            Some(Change::Cleared) => alerts.push(format!(
+                "niryat: source {id} ({url}) has new items again ({}).",
+                report.new_items
+            )),
+            None => {}
+        }
+        for text in alerts {
+            self.alert(&text).await;
+        }
     }
 
     async fn source_pass(
@@ -288,7 +362,20 @@ impl App {
         } else {
             None
         };
-        let listing = match self.engine.list(src, walk, validators.as_ref()).await? {
+        let started = Instant::now();
+        let listed = self.engine.list(src, walk, validators.as_ref()).await;
+        let outcome = match &listed {
+            Ok(Listed::NotModified) => Some(FetchOutcome::NotModified),
+            Ok(Listed::Entries(_)) => Some(FetchOutcome::Ok),
+            Err(SourceError::Stopped(_)) => None,
+            Err(SourceError::EmptyListing { .. }) => Some(FetchOutcome::Empty),
+            Err(_) => Some(FetchOutcome::Error),
+        };
+        if let Some(outcome) = outcome {
+            self.metrics
+                .fetch(&src.id, FetchKind::Listing, outcome, started.elapsed());
+        }
+        let listing = match listed? {
             Listed::NotModified => {
                 info!("listing not modified since the last pass");
                 report.not_modified = true;
@@ -310,6 +397,7 @@ impl App {
             .iter()
             .filter(|i| unseen.contains(i.url.as_str()))
             .collect();
+        report.new_items = new_items.len();
         let plan = policy::plan(
             new_items,
             mode,
@@ -352,7 +440,18 @@ impl App {
                 info!("shutdown requested; stopping between items");
                 break;
             }
-            match self.engine.read(src, item, links_internal).await {
+            let started = Instant::now();
+            let read = self.engine.read(src, item, links_internal).await;
+            if !matches!(read, Err(ItemError::Stopped)) {
+                let outcome = if read.is_ok() {
+                    FetchOutcome::Ok
+                } else {
+                    FetchOutcome::Error
+                };
+                self.metrics
+                    .fetch(&src.id, FetchKind::Article, outcome, started.elapsed());
+            }
+            match read {
                 Ok(article) => {
                     report.fetched += 1;
                     self.record(src, article, mode, today, report)

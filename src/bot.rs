@@ -363,7 +363,12 @@ impl Ctx {
                 replies::stats_page(lang, &lines, page, id)
             }
             ListKind::Status => {
-                let records = store.source_records().await?;
+                let records: std::collections::HashMap<String, _> = store
+                    .source_records()
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id.clone(), r))
+                    .collect();
                 let paused = store.paused_sources().await?;
                 let sources: Vec<SourceLine> = self
                     .app
@@ -377,9 +382,9 @@ impl Ctx {
                             enabled: s.enabled,
                             paused: paused.contains(&s.id),
                             consecutive_failures: r.consecutive_failures,
-                            last_success_at: r.last_success_at,
+                            last_success_at: r.last_success.map(|t| t.to_rfc3339()),
                             last_error: r.last_error,
-                            next_try_at: r.next_try_at,
+                            next_try_at: r.next_try.map(|t| t.to_rfc3339()),
                         }
                     })
                     .collect();

@@ -28,6 +28,10 @@ pub const MAX_PAGES: usize = 50;
 pub const MAX_DAYS: u32 = 366;
 /// Default `max_new_per_pass`.
 pub const DEFAULT_MAX_NEW_PER_PASS: usize = 50;
+/// Default `[alerts] empty_listing_passes`.
+pub const DEFAULT_EMPTY_LISTING_PASSES: u32 = 3;
+/// Default `[alerts] silent_days`.
+pub const DEFAULT_SILENT_DAYS: u32 = 7;
 /// Default `max_age`.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -68,6 +72,23 @@ struct RawConfig {
     bot: RawBot,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
+    server: RawServer,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    empty_listing_passes: Option<u32>,
+    silent_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -283,6 +304,32 @@ pub struct Settings {
     pub detection_threshold: Option<f64>,
     pub bot: BotSettings,
     pub sources: Vec<SourceSettings>,
+    pub alerts: AlertSettings,
+    pub server: ServerSettings,
+}
+
+/// `[alerts]`: when a source that is not failing still looks broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// Alert after this many passes in a row whose listing matched nothing.
+    pub empty_listing_passes: u32,
+    /// Alert when a source that used to have new items has had none for this many days.
+    pub silent_days: u32,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            empty_listing_passes: DEFAULT_EMPTY_LISTING_PASSES,
+            silent_days: DEFAULT_SILENT_DAYS,
+        }
+    }
+}
+
+/// `[server]`: the HTTP endpoint (health, readiness, metrics, status page); off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerSettings {
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[bot]`: the bot that answers subscribers in private chat.
@@ -499,6 +546,8 @@ impl Validator<'_> {
             }
             sources.push(src);
         }
+        let alerts = self.alerts(&raw.alerts)?;
+        let server = self.server(&raw.server)?;
         Ok(Settings {
             file: self.path.to_owned(),
             storage_path: raw.storage.path,
@@ -511,7 +560,40 @@ impl Validator<'_> {
                 enabled: raw.bot.enabled,
             },
             sources,
+            alerts,
+            server,
         })
+    }
+
+    fn alerts(&self, a: &RawAlerts) -> Result<AlertSettings, ConfigError> {
+        let d = AlertSettings::default();
+        let at_least_one = |key: &str, v: Option<u32>, default: u32| match v {
+            Some(0) => Err(self.err(key, "must be at least 1")),
+            v => Ok(v.unwrap_or(default)),
+        };
+        Ok(AlertSettings {
+            empty_listing_passes: at_least_one(
+                "alerts.empty_listing_passes",
+                a.empty_listing_passes,
+                d.empty_listing_passes,
+            )?,
+            silent_days: at_least_one("alerts.silent_days", a.silent_days, d.silent_days)?,
+        })
+    }
+
+    fn server(&self, s: &RawServer) -> Result<ServerSettings, ConfigError> {
+        let listen = match &s.listen {
+            None => None,
+            Some(l) => Some(l.parse().map_err(|_| {
+                self.err(
+                    "server.listen",
+                    format!(
+                        "{l:?} is not an address and port (e.g. \"0.0.0.0:8080\", or \"127.0.0.1:8080\" for this machine only)"
+                    ),
+                )
+            })?),
+        };
+        Ok(ServerSettings { listen })
     }
 
     fn telegram(&self, t: RawTelegram) -> Result<TelegramSettings, ConfigError> {
@@ -1153,6 +1235,45 @@ link = "h3 a"
             ))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn alerts_and_server_have_defaults_and_checked_values() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(
+            (s.alerts.empty_listing_passes, s.alerts.silent_days),
+            (3, 7)
+        );
+        assert_eq!(s.server.listen, None, "the endpoint is off by default");
+        let s = load(&format!(
+            "{MINIMAL}\n[alerts]\nempty_listing_passes = 5\nsilent_days = 14\n[server]\nlisten = \"0.0.0.0:8080\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (s.alerts.empty_listing_passes, s.alerts.silent_days),
+            (5, 14)
+        );
+        assert_eq!(s.server.listen, Some("0.0.0.0:8080".parse().unwrap()));
+        for (bad, key) in [
+            ("[alerts]\nsilent_days = 0", "alerts.silent_days"),
+            (
+                "[alerts]\nempty_listing_passes = 0",
+                "alerts.empty_listing_passes",
+            ),
+            ("[server]\nlisten = \"8080\"", "server.listen"),
+        ] {
+            let err = load(&format!("{MINIMAL}\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("config/test.toml") && err.contains(key),
+                "{err}"
+            );
+        }
+        let err = load(&format!("{MINIMAL}\n[server]\nport = 1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("port"), "{err}");
     }
 
     #[test]

@@ -128,6 +128,7 @@ impl App {
         {
             Ok(Delivered::Sent { message_id }) => {
                 report.sent += 1;
+                self.metrics.post_sent();
                 info!(message_id, "posted");
                 self.store.mark_sent(post.id, chat, message_id).await
             }
@@ -137,6 +138,7 @@ impl App {
             }
             Err(NotifyError::Uncertain(msg)) => {
                 report.uncertain += 1;
+                self.metrics.post_failed();
                 warn!(error = %msg, "no answer from Telegram; the post is uncertain and will be retried");
                 self.store
                     .mark_uncertain(post.id, msg, retry_at(post.attempts + 1))
@@ -144,6 +146,7 @@ impl App {
             }
             Err(NotifyError::Failed(msg) | NotifyError::Gone(msg)) => {
                 report.failed += 1;
+                self.metrics.post_failed();
                 warn!(error = %msg, "post failed; will retry");
                 self.store
                     .mark_failed(post.id, msg, retry_at(post.attempts + 1))

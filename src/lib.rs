@@ -22,6 +22,9 @@
 //! * [`schedule`]: the daemon loop, one cron job per source, and the [`bot`] beside it when
 //!   `[bot] enabled` (teloxide's dispatcher, long polling; its pure half is [`core::bot`] and
 //!   [`core::replies`]).
+//! * [`health`]: each source's health, next run and readiness, as `niryat status`, the status
+//!   page and `/readyz` see them; [`metrics`]: the Prometheus metrics; [`server`]: the HTTP
+//!   endpoint (`/healthz`, `/readyz`, `/metrics`, the status page `/`).
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
@@ -38,10 +41,13 @@ pub mod discover;
 pub mod engine;
 pub mod errors;
 pub mod fetch;
+pub mod health;
 pub mod intake;
 pub mod listing;
+pub mod metrics;
 pub mod notify;
 pub mod policy;
 pub mod schedule;
+pub mod server;
 pub mod shutdown;
 pub mod store;

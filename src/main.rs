@@ -16,7 +16,7 @@ use niryat::fetch::{Fetcher, RequestOptions};
 use niryat::listing::{Listed, Walk};
 use niryat::notify::{BotToken, TOKEN_ENV};
 use niryat::store::{Selection, Store};
-use niryat::{schedule, shutdown};
+use niryat::{health, schedule, server, shutdown};
 
 mod extract_cmd;
 
@@ -98,6 +98,18 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Show each source's health (last success, failures or empty listings in a row, items,
+    /// reports, next run) and the channel's posts. Reads the database only; works beside a
+    /// running daemon.
+    Status {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// For a container HEALTHCHECK: ask the local endpoint's /healthz when [server] listen is set,
+    /// otherwise check that the database opens and is readable. Exit 0 healthy, 1 unhealthy, with
+    /// a one-line reason.
+    Healthcheck,
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -244,6 +256,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Backfill { id, since, post } => backfill(&cli, id, *since, *post).await,
         Command::Run => run(&cli).await,
         Command::Outbox { command } => outbox(&cli, command).await,
+        Command::Status { json } => status(&cli, *json).await,
+        Command::Healthcheck => healthcheck(&cli).await,
         Command::Db {
             command: DbCommand::Backup { path },
         } => {
@@ -659,9 +673,129 @@ async fn backfill(
 async fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = load(cli)?;
     let (trigger, stop) = shutdown::channel();
+    let listen = settings.server.listen;
     let app = Arc::new(build_app(settings, stop.clone())?);
     shutdown::handle_signals(trigger);
-    schedule::run(app, stop).await.map_err(fatal)
+    let server = match listen {
+        Some(addr) => Some(
+            server::start(Arc::clone(&app), addr, stop.clone())
+                .await
+                .map_err(fatal)?
+                .1,
+        ),
+        None => None,
+    };
+    schedule::run(app, stop).await.map_err(fatal)?;
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    Ok(())
+}
+
+/// `niryat status`: every configured source's health and the channel's posts, from the database.
+async fn status(cli: &Cli, json: bool) -> Result<(), Failure> {
+    let settings = load(cli)?;
+    let store = Store::open_shared(&settings.storage_path).map_err(fatal)?;
+    let o = health::overview(&store, &settings, chrono::Utc::now())
+        .await
+        .map_err(fatal)?;
+    if json {
+        println!("{}", serde_json::to_string(&o).map_err(fatal)?);
+        return Ok(());
+    }
+    let tz = settings.timezone;
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "-".to_owned(),
+            |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    let n = |v: Option<u32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    println!(
+        "niryat status at {} ({tz}), database {}",
+        when(Some(o.at)),
+        settings.storage_path.display()
+    );
+    println!(
+        "{:<28} {:<8} {:<16} {:>5} {:>5} {:>5} {:>9}  NEXT RUN",
+        "SOURCE", "HEALTH", "LAST SUCCESS", "FAILS", "EMPTY", "ITEMS", "REPORTS"
+    );
+    for st in &o.sources {
+        let s = &st.record;
+        println!(
+            "{:<28} {:<8} {:<16} {:>5} {:>5} {:>5} {:>9}  {}",
+            s.id,
+            st.health,
+            when(s.last_success),
+            s.consecutive_failures,
+            s.empty_passes,
+            n(s.items_listed),
+            format!("{} ({})", n(s.reports_found), s.reports_total),
+            when(st.next_run),
+        );
+        if let (Some(e), health::Health::Failing) = (&s.last_error, st.health) {
+            println!("    last error: {}", printable(e));
+        }
+    }
+    println!(
+        "posts to {}: {} pending, {} uncertain, {} failed, {} sent today",
+        settings.telegram.channel,
+        o.posts.pending,
+        o.posts.uncertain,
+        o.posts.failed,
+        o.posts.sent_today
+    );
+    Ok(())
+}
+
+/// `niryat healthcheck`: exit 0 healthy, 1 unhealthy (also for a config that cannot be read:
+/// Docker reserves exit code 2).
+async fn healthcheck(cli: &Cli) -> Result<(), Failure> {
+    let unhealthy = |why: String| Failure::Fatal(anyhow::anyhow!("unhealthy: {why}"));
+    let settings = Settings::load(&cli.config).map_err(|e| unhealthy(e.to_string()))?;
+    match settings.server.listen {
+        Some(addr) => {
+            let ip = match addr.ip() {
+                std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                    std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+                }
+                std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                    std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+                }
+                ip => ip,
+            };
+            let url = format!(
+                "http://{}/healthz",
+                std::net::SocketAddr::new(ip, addr.port())
+            );
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+                .map_err(|e| unhealthy(e.to_string()))?;
+            match client.get(&url).send().await {
+                Ok(r) if r.status().is_success() => {
+                    println!("healthy: {url} answered {}", r.status());
+                    Ok(())
+                }
+                Ok(r) => Err(unhealthy(format!("{url} answered {}", r.status()))),
+                Err(e) => Err(unhealthy(format!("{url}: {}", niryat::errors::chain(&e)))),
+            }
+        }
+        None => {
+            let path = &settings.storage_path;
+            let store = Store::open_shared(path).map_err(|e| unhealthy(e.to_string()))?;
+            store
+                .count("sources")
+                .await
+                .map_err(|e| unhealthy(e.to_string()))?;
+            println!(
+                "healthy: database {} opens and is readable ([server] listen is not set)",
+                path.display()
+            );
+            Ok(())
+        }
+    }
 }
 
 async fn outbox(cli: &Cli, command: &OutboxCommand) -> Result<(), Failure> {

@@ -21,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -28,6 +29,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
+use prometheus_client::metrics::counter::Counter;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SetMyCommandsSetters,
 };
@@ -148,6 +150,8 @@ pub struct TelegramSender {
     timeout: Duration,
     /// Chats Telegram told us moved (group → supergroup).
     migrated: Mutex<HashMap<String, i64>>,
+    /// Seconds spent waiting out Telegram's `retry_after` (the `/metrics` counter).
+    retry_waited: Counter<f64, AtomicU64>,
 }
 
 impl Notifier {
@@ -172,8 +176,17 @@ impl Notifier {
                     api_url: settings.api_url.clone(),
                     timeout,
                     migrated: Mutex::new(HashMap::new()),
+                    retry_waited: Counter::default(),
                 }))
             }
+        }
+    }
+
+    /// The count of seconds waited on Telegram's `retry_after` (always zero in dry-run).
+    pub fn retry_after_waited(&self) -> Counter<f64, AtomicU64> {
+        match self {
+            Self::Telegram(t) => t.retry_waited.clone(),
+            Self::DryRun(_) => Counter::default(),
         }
     }
 
@@ -654,7 +667,9 @@ impl TelegramSender {
                         retry_after_secs = wait.as_secs(),
                         "Telegram rate limit (429): waiting as told"
                     );
-                    if !shutdown.sleep(wait).await {
+                    let waited = shutdown.sleep(wait).await;
+                    self.retry_waited.inc_by(wait.as_secs_f64());
+                    if !waited {
                         return Err(NotifyError::Failed(format!(
                             "{what}: shutdown while waiting out a Telegram rate limit"
                         )));
@@ -751,7 +766,9 @@ impl TelegramSender {
             match res {
                 Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
                 Err(RequestError::RetryAfter(secs)) => {
-                    if !shutdown.sleep(secs.duration()).await {
+                    let waited = shutdown.sleep(secs.duration()).await;
+                    self.retry_waited.inc_by(secs.duration().as_secs_f64());
+                    if !waited {
                         break;
                     }
                 }

@@ -7,6 +7,7 @@
 //! in-flight passes finish their current item.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tracing::{info, warn};
@@ -51,6 +52,7 @@ pub async fn run(app: Arc<App>, shutdown: Shutdown) -> Result<(), ScheduleError>
         info!(source = %src.id, cron = %src.cron, timezone = %tz, "scheduled");
     }
     sched.start().await?;
+    app.scheduler_running.store(true, Ordering::SeqCst);
     let bot = if app.settings().bot.enabled {
         crate::bot::start(Arc::clone(&app), shutdown.clone())
     } else {
@@ -67,6 +69,7 @@ pub async fn run(app: Arc<App>, shutdown: Shutdown) -> Result<(), ScheduleError>
             bot.stop().await;
         }
     };
+    app.scheduler_running.store(false, Ordering::SeqCst);
     let (stopped, ()) = tokio::join!(sched.shutdown(), stop_bot);
     if let Err(e) = stopped {
         warn!(error = %e, "scheduler did not stop cleanly");

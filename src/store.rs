@@ -23,6 +23,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
 use url::Url;
 
+use crate::config::AlertSettings;
 use crate::core::article::{Article, Extraction, Post};
 use crate::core::bot::Scope;
 use crate::core::canonical;
@@ -34,7 +35,8 @@ use crate::core::render::Keyboard;
 use crate::core::replies::ReportLine;
 use crate::core::text::normalize;
 
-/// The migrations, in order; the schema version is the number applied.
+/// The migrations, by name; each is applied once, in the order of the number its name starts
+/// with, and recorded in `schema_migrations`. `PRAGMA user_version` is the highest number applied.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../migrations/0001_init.sql")),
     (
@@ -47,6 +49,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0004_outbox", include_str!("../migrations/0004_outbox.sql")),
     ("0005_bot", include_str!("../migrations/0005_bot.sql")),
+    ("0006_health", include_str!("../migrations/0006_health.sql")),
 ];
 
 /// How far back a new report is compared with earlier ones for near-duplicates.
@@ -329,6 +332,40 @@ pub enum Selection {
     All,
 }
 
+/// What a source pass saw, for its health record ([`Store::record_source_result`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassOutcome {
+    pub error: Option<String>,
+    /// How long the site asked us to wait (Retry-After).
+    pub retry_after: Option<Duration>,
+    /// Items on the listing, when the pass read one (`None`: not read, or 304 Not Modified).
+    pub listed: Option<usize>,
+    /// Whether the listing matched nothing (`Some(true)`), something (`Some(false)`), or is not
+    /// known this pass (`None`: not read, 304, or a search that may rightly find nothing).
+    pub empty: Option<bool>,
+    pub fetched: usize,
+    /// Relevant reports newly recorded.
+    pub reports: usize,
+    /// Items never seen before (at the first pass: the whole listing).
+    pub new_items: usize,
+}
+
+/// An alert condition that started or ended with this pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Raised,
+    Cleared,
+}
+
+/// The change of an alert flag that is `was`, given whether the condition now holds / is over.
+fn flip(was: bool, holds: bool, over: bool) -> Option<Change> {
+    match (was, holds, over) {
+        (false, true, _) => Some(Change::Raised),
+        (true, _, true) => Some(Change::Cleared),
+        _ => None,
+    }
+}
+
 /// What a source's health looks like after recording a pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceHealth {
@@ -337,6 +374,67 @@ pub struct SourceHealth {
     pub previous_failures: u32,
     /// Not tried again before this time (failing sources only).
     pub next_try_at: Option<DateTime<Utc>>,
+    /// Passes in a row whose listing matched nothing.
+    pub empty_passes: u32,
+    pub previous_empty_passes: u32,
+    /// The empty-listing alert started (`[alerts] empty_listing_passes` reached) or ended.
+    pub empty_alert: Option<Change>,
+    /// The silence alert (`[alerts] silent_days` without a new item) started or ended.
+    pub silent_alert: Option<Change>,
+    pub last_new_item_at: Option<DateTime<Utc>>,
+}
+
+/// A source's stored health, for `niryat status`, the status page, readiness and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceRecord {
+    pub id: String,
+    pub url: String,
+    /// Its first pass (the baseline) is done.
+    pub initialized: bool,
+    pub last_run: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    /// Backing off until then (failing sources).
+    pub next_try: Option<DateTime<Utc>>,
+    /// At the last pass that read the listing.
+    pub items_listed: Option<u32>,
+    /// At the last pass.
+    pub articles_fetched: Option<u32>,
+    /// Relevant reports recorded at the last pass.
+    pub reports_found: Option<u32>,
+    pub empty_passes: u32,
+    pub last_new_item: Option<DateTime<Utc>>,
+    /// Relevant reports recorded from this source, ever.
+    pub reports_total: u32,
+    /// Items of this source recorded as seen, ever.
+    pub items_seen: u32,
+}
+
+/// The channel's posts by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PostCounts {
+    pub pending: u32,
+    pub failed: u32,
+    pub uncertain: u32,
+    pub sent_today: u32,
+}
+
+/// A relevant report, for the status page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReportRow {
+    pub id: i64,
+    pub source_id: String,
+    pub url: String,
+    pub title: String,
+    pub first_seen: String,
+    pub district: Option<String>,
+    pub score: f64,
+    pub reasons: Vec<String>,
+    /// The earlier report this one repeats (then it has no post).
+    pub duplicate_of: Option<i64>,
+    /// The state of its post; `None`: not posted (held back, or a copy).
+    pub post: Option<PostStatus>,
 }
 
 /// Backoff of a source that failed `failures` times in a row: 5 min doubling, capped at 6 h.
@@ -417,21 +515,18 @@ impl Store {
             });
         }
         let mut conn = connect(path)?;
-        let version = schema_version(&conn, path)?;
-        let known = MIGRATIONS.len();
-        if usize::try_from(version).unwrap_or(usize::MAX) < known {
+        refuse_newer(&conn, path)?;
+        if !pending_migrations(&conn, path, MIGRATIONS)?.is_empty() {
             match try_lock(path)? {
                 Some(_lock) => migrate(&mut conn, path)?,
                 None => {
                     return Err(StoreError::Outdated {
                         path: path.to_owned(),
-                        found: version,
-                        known,
+                        found: schema_version(&conn, path)?,
+                        known: usize::try_from(known_version()).unwrap_or(usize::MAX),
                     });
                 }
             }
-        } else {
-            migrate(&mut conn, path)?; // refuses a newer schema
         }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -667,52 +762,192 @@ impl Store {
         .await
     }
 
-    /// Record the outcome of a source pass; returns the source's health afterwards. A failure
-    /// sets the next try to `now + source_backoff(failures)`, or later if the site asked
-    /// (`retry_after`).
+    /// Record the outcome of a source pass at `now`; returns the source's health afterwards and
+    /// the alerts it raises or clears. A failure sets the next try to `now +
+    /// source_backoff(failures)`, or later if the site asked (`retry_after`). The alert flags are
+    /// set in the same transaction, so each alert is raised once (and cleared once), across
+    /// restarts.
     pub async fn record_source_result(
         &self,
         source_id: &str,
         source_url: &str,
-        error: Option<String>,
-        retry_after: Option<Duration>,
+        pass: PassOutcome,
+        rules: AlertSettings,
+        now: DateTime<Utc>,
     ) -> Result<SourceHealth, StoreError> {
         let (id, url) = (source_id.to_owned(), source_url.to_owned());
         self.call(move |c| {
-            let now = Utc::now();
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO sources(id, url) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET url = excluded.url",
                 params![id, url],
             )?;
-            let previous: u32 = tx.query_row(
-                "SELECT consecutive_failures FROM sources WHERE id = ?1",
-                [&id],
-                |r| r.get(0),
-            )?;
-            let health = match &error {
-                None => {
-                    tx.execute(
-                        "UPDATE sources SET last_pass_at = ?2, last_success_at = ?2, consecutive_failures = 0,
-                            last_error = NULL, next_try_at = NULL WHERE id = ?1",
-                        params![id, fmt_time(now)],
-                    )?;
-                    SourceHealth { consecutive_failures: 0, previous_failures: previous, next_try_at: None }
-                }
-                Some(e) => {
+            let (previous, previous_empty, last_new, empty_alerted, silent_alerted): (u32, u32, Option<String>, bool, bool) =
+                tx.query_row(
+                    "SELECT consecutive_failures, empty_passes, last_new_item_at, empty_alerted, silent_alerted
+                     FROM sources WHERE id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
+            let (failures, next_try_at) = match &pass.error {
+                None => (0, None),
+                Some(_) => {
                     let failures = previous.saturating_add(1);
-                    let wait = source_backoff(failures).max(retry_after.unwrap_or_default());
-                    let next = after(now, wait);
-                    tx.execute(
-                        "UPDATE sources SET last_pass_at = ?2, consecutive_failures = ?3, last_error = ?4,
-                            next_try_at = ?5 WHERE id = ?1",
-                        params![id, fmt_time(now), failures, e, fmt_time(next)],
-                    )?;
-                    SourceHealth { consecutive_failures: failures, previous_failures: previous, next_try_at: Some(next) }
+                    let wait = source_backoff(failures).max(pass.retry_after.unwrap_or_default());
+                    (failures, Some(after(now, wait)))
                 }
             };
+            let empty_passes = match pass.empty {
+                Some(true) => previous_empty.saturating_add(1),
+                Some(false) => 0,
+                None => previous_empty,
+            };
+            let last_new = if pass.new_items > 0 {
+                Some(now)
+            } else {
+                last_new.as_deref().and_then(parse_time)
+            };
+            let silent = last_new.is_some_and(|t| {
+                now - t >= chrono::TimeDelta::days(i64::from(rules.silent_days))
+            });
+            let empty_alert = flip(empty_alerted, empty_passes >= rules.empty_listing_passes, empty_passes == 0);
+            let silent_alert = flip(silent_alerted, silent, !silent);
+            let set = |was: bool, change: Option<Change>| match change {
+                Some(Change::Raised) => true,
+                Some(Change::Cleared) => false,
+                None => was,
+            };
+            tx.execute(
+                "UPDATE sources SET last_pass_at = ?2,
+                    last_success_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_success_at END,
+                    consecutive_failures = ?4, last_error = ?3, next_try_at = ?5,
+                    last_listed = COALESCE(?6, last_listed), last_fetched = ?7, last_reports = ?8,
+                    empty_passes = ?9, last_new_item_at = ?10, empty_alerted = ?11, silent_alerted = ?12
+                 WHERE id = ?1",
+                params![
+                    id,
+                    fmt_time(now),
+                    pass.error,
+                    failures,
+                    next_try_at.map(fmt_time),
+                    pass.listed.and_then(|n| u32::try_from(n).ok()),
+                    u32::try_from(pass.fetched).unwrap_or(u32::MAX),
+                    u32::try_from(pass.reports).unwrap_or(u32::MAX),
+                    empty_passes,
+                    last_new.map(fmt_time),
+                    set(empty_alerted, empty_alert),
+                    set(silent_alerted, silent_alert),
+                ],
+            )?;
             tx.commit()?;
-            Ok(health)
+            Ok(SourceHealth {
+                consecutive_failures: failures,
+                previous_failures: previous,
+                next_try_at,
+                empty_passes,
+                previous_empty_passes: previous_empty,
+                empty_alert,
+                silent_alert,
+                last_new_item_at: last_new,
+            })
+        })
+        .await
+    }
+
+    /// Every source the database knows, with its health and totals, by id.
+    pub async fn source_records(&self) -> Result<Vec<SourceRecord>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT s.id, s.url, s.initialized_at IS NOT NULL, s.last_pass_at, s.last_success_at,
+                    s.last_error, s.consecutive_failures, s.next_try_at, s.last_listed, s.last_fetched,
+                    s.last_reports, s.empty_passes, s.last_new_item_at,
+                    (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id AND a.relevant = 1),
+                    (SELECT COUNT(*) FROM seen e WHERE e.source_id = s.id)
+                 FROM sources s ORDER BY s.id",
+            )?;
+            let time = |v: Option<String>| v.as_deref().and_then(parse_time);
+            let rows = stmt.query_map([], |r| {
+                Ok(SourceRecord {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    initialized: r.get(2)?,
+                    last_run: time(r.get(3)?),
+                    last_success: time(r.get(4)?),
+                    last_error: r.get(5)?,
+                    consecutive_failures: r.get(6)?,
+                    next_try: time(r.get(7)?),
+                    items_listed: r.get(8)?,
+                    articles_fetched: r.get(9)?,
+                    reports_found: r.get(10)?,
+                    empty_passes: r.get(11)?,
+                    last_new_item: time(r.get(12)?),
+                    reports_total: r.get(13)?,
+                    items_seen: r.get(14)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// How many posts are pending, failed and uncertain, and how many were sent since `since`.
+    pub async fn post_counts(&self, since: DateTime<Utc>) -> Result<PostCounts, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'failed'), 0),
+                    COALESCE(SUM(status = 'uncertain'), 0),
+                    COALESCE(SUM(status = 'sent' AND sent_at >= ?1), 0)
+                 FROM posts",
+                [fmt_time(since)],
+                |r| {
+                    Ok(PostCounts {
+                        pending: r.get(0)?,
+                        failed: r.get(1)?,
+                        uncertain: r.get(2)?,
+                        sent_today: r.get(3)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    /// The latest relevant reports, newest first, with their reasons and post state.
+    pub async fn latest_reports(&self, limit: u32) -> Result<Vec<ReportRow>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT a.id, a.source_id, a.url, a.title, a.first_seen, a.district, a.score, a.reasons,
+                    a.duplicate_of, (SELECT p.status FROM posts p WHERE p.article_id = a.id ORDER BY p.id LIMIT 1)
+                 FROM articles a WHERE a.relevant = 1 ORDER BY a.id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                let reasons: String = r.get(7)?;
+                Ok(ReportRow {
+                    id: r.get(0)?,
+                    source_id: r.get(1)?,
+                    url: r.get(2)?,
+                    title: r.get(3)?,
+                    first_seen: r.get(4)?,
+                    district: r.get(5)?,
+                    score: r.get(6)?,
+                    reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                    duplicate_of: r.get(8)?,
+                    post: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Write the heartbeat row: proves the database is writable (readiness).
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        self.call(|c| {
+            c.execute(
+                "INSERT INTO heartbeat(id, at) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
+                [now_rfc3339()],
+            )
+            .map(|_| ())
         })
         .await
     }
@@ -1159,14 +1394,6 @@ pub enum ReportFilter {
     Search(String),
 }
 
-/// A source's health as recorded by its passes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SourceRecord {
-    pub consecutive_failures: u32,
-    pub last_success_at: Option<String>,
-    pub last_error: Option<String>,
-    pub next_try_at: Option<String>,
-}
 
 /// The day a report is listed under: its publication date, else the day it was found.
 const REPORT_DATE: &str = "COALESCE(a.published, substr(a.first_seen, 1, 10))";
@@ -1368,30 +1595,6 @@ impl Store {
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok((by_district, by_month))
-        })
-        .await
-    }
-
-    /// What the passes recorded about each source, by id.
-    pub async fn source_records(
-        &self,
-    ) -> Result<std::collections::HashMap<String, SourceRecord>, StoreError> {
-        self.call(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, consecutive_failures, last_success_at, last_error, next_try_at FROM sources",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    SourceRecord {
-                        consecutive_failures: r.get(1)?,
-                        last_success_at: r.get(2)?,
-                        last_error: r.get(3)?,
-                        next_try_at: r.get(4)?,
-                    },
-                ))
-            })?;
-            rows.collect()
         })
         .await
     }
@@ -1606,31 +1809,136 @@ fn schema_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
         })
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// The schema number a migration brings: the number its name starts with (`0006_health` → 6).
+fn migration_number(name: &str) -> i64 {
+    name.split('_')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(i64::MAX)
+}
+
+/// The highest schema number this niryat knows.
+fn known_version() -> i64 {
+    MIGRATIONS
+        .iter()
+        .map(|(n, _)| migration_number(n))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The migrations of `list` not yet applied to the database, in number order. Read-only.
+///
+/// Applied migrations are recorded by name in `schema_migrations`, so a migration whose number
+/// is lower than one already applied (two changes developed side by side, merged in either order)
+/// is still applied. A database without that table comes from a niryat that applied migrations
+/// by count: every migration numbered up to its `user_version` is applied.
+fn pending_migrations(
+    conn: &Connection,
+    path: &Path,
+    list: &'static [(&'static str, &'static str)],
+) -> Result<Vec<(&'static str, &'static str)>, StoreError> {
+    let sql_err = |source| StoreError::Sql {
+        path: path.to_owned(),
+        source,
+    };
     let version = schema_version(conn, path)?;
-    let known = MIGRATIONS.len();
-    let current = usize::try_from(version).unwrap_or(usize::MAX);
-    if current > known {
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    let applied: std::collections::HashSet<String> = if has_table {
+        let mut stmt = conn
+            .prepare("SELECT name FROM schema_migrations")
+            .map_err(sql_err)?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_err)?
+    } else {
+        list.iter()
+            .filter(|(n, _)| migration_number(n) <= version)
+            .map(|(n, _)| (*n).to_owned())
+            .collect()
+    };
+    let mut pending: Vec<_> = list
+        .iter()
+        .filter(|(n, _)| !applied.contains(*n))
+        .copied()
+        .collect();
+    pending.sort_by_key(|(n, _)| migration_number(n));
+    Ok(pending)
+}
+
+/// Refuse a database a newer niryat has migrated further than this one knows.
+fn refuse_newer(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let version = schema_version(conn, path)?;
+    let known = known_version();
+    if version > known {
         return Err(StoreError::TooNew {
             path: path.to_owned(),
             found: version,
-            known,
+            known: usize::try_from(known).unwrap_or(usize::MAX),
         });
     }
-    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    migrate_with(conn, path, MIGRATIONS)
+}
+
+/// Apply the pending migrations of `list`, each in its own transaction, recording its name;
+/// `user_version` becomes the highest number applied.
+fn migrate_with(
+    conn: &mut Connection,
+    path: &Path,
+    list: &'static [(&'static str, &'static str)],
+) -> Result<(), StoreError> {
+    refuse_newer(conn, path)?;
+    let pending = pending_migrations(conn, path, list)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let version = schema_version(conn, path)?;
+    // Record what a by-count niryat applied before adding to it.
+    let already: Vec<&str> = list
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !pending.iter().any(|(p, _)| p == n))
+        .collect();
+    for (name, sql) in pending {
         let step = |conn: &mut Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name       TEXT PRIMARY KEY,
+                    applied_at TEXT NOT NULL
+                 )",
+            )?;
+            for n in &already {
+                tx.execute(
+                    "INSERT OR IGNORE INTO schema_migrations(name, applied_at) VALUES (?1, ?2)",
+                    params![n, now_rfc3339()],
+                )?;
+            }
             tx.execute_batch(sql)?;
-            if *name == "0004_outbox" {
+            if name == "0004_outbox" {
                 recanonicalize(&tx)?;
             }
-            if *name == "0005_bot" {
+            if name == "0005_bot" {
                 index_stored_reports(&tx)?;
             }
+            tx.execute(
+                "INSERT INTO schema_migrations(name, applied_at) VALUES (?1, ?2)",
+                params![name, now_rfc3339()],
+            )?;
+            let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             tx.pragma_update(
                 None,
                 "user_version",
-                i64::try_from(i + 1).unwrap_or(i64::MAX),
+                current.max(version).max(migration_number(name)),
             )?;
             tx.commit()
         };
@@ -1720,7 +2028,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert_eq!(version, known_version());
     }
 
     #[tokio::test]
@@ -2055,7 +2363,91 @@ mod tests {
                 .call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
                 .await
                 .unwrap();
-            assert_eq!(v, MIGRATIONS.len() as i64);
+            assert_eq!(v, known_version());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_migration_numbered_below_one_already_applied_is_still_applied() {
+        // 0006 was applied by this niryat; a later niryat also knows 0005 (developed beside it).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.sqlite3");
+        let later: &'static [(&'static str, &'static str)] = Box::leak(
+            MIGRATIONS
+                .iter()
+                .copied()
+                .chain([(
+                    "0005_other",
+                    "CREATE TABLE other_change (x INTEGER); INSERT INTO other_change VALUES (5);",
+                )])
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
+        {
+            let mut c = connect(&path).unwrap();
+            migrate(&mut c, &path).unwrap();
+            assert_eq!(schema_version(&c, &path).unwrap(), 6);
+            assert_eq!(pending_migrations(&c, &path, later).unwrap().len(), 1);
+            migrate_with(&mut c, &path, later).unwrap();
+            let names: Vec<String> = c
+                .prepare("SELECT name FROM schema_migrations ORDER BY name")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert_eq!(names.len(), MIGRATIONS.len() + 1, "{names:?}");
+            assert!(names.contains(&"0005_other".to_owned()), "{names:?}");
+            let x: i64 = c
+                .query_row("SELECT x FROM other_change", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(x, 5);
+            assert_eq!(schema_version(&c, &path).unwrap(), 6, "the highest number");
+            // Applied once: a second run changes nothing.
+            migrate_with(&mut c, &path, later).unwrap();
+            assert!(pending_migrations(&c, &path, later).unwrap().is_empty());
+        }
+        // A database migrated by count to 5 (the other change first, without this one) gets 0006.
+        let path = dir.path().join("by-count.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            for (name, sql) in later.iter().filter(|(n, _)| *n != "0006_health") {
+                c.execute_batch(sql).unwrap();
+                c.pragma_update(None, "user_version", migration_number(name))
+                    .unwrap();
+            }
+        }
+        let mut c = connect(&path).unwrap();
+        let pending = pending_migrations(&c, &path, later).unwrap();
+        assert_eq!(
+            pending.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            ["0006_health"]
+        );
+        migrate_with(&mut c, &path, later).unwrap();
+        let empty: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM sources WHERE empty_passes = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(empty, 0);
+        assert_eq!(schema_version(&c, &path).unwrap(), 6);
+    }
+
+    /// Record a pass of source "dpr" at `at`.
+    async fn pass(store: &Store, at: DateTime<Utc>, outcome: PassOutcome) -> SourceHealth {
+        store
+            .record_source_result("dpr", "https://d/", outcome, AlertSettings::default(), at)
+            .await
+            .unwrap()
+    }
+
+    fn failed(error: &str, retry_after: Option<Duration>) -> PassOutcome {
+        PassOutcome {
+            error: Some(error.into()),
+            retry_after,
+            ..PassOutcome::default()
         }
     }
 
@@ -2064,36 +2456,105 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir);
         let now = Utc::now();
-        let h1 = store
-            .record_source_result("dpr", "https://d/", Some("HTTP 500".into()), None)
-            .await
-            .unwrap();
+        let h1 = pass(&store, now, failed("HTTP 500", None)).await;
         assert_eq!((h1.consecutive_failures, h1.previous_failures), (1, 0));
         let until = store.source_backing_off("dpr", now).await.unwrap().unwrap();
         assert!(until > now + chrono::Duration::minutes(4));
-        let h2 = store
-            .record_source_result(
-                "dpr",
-                "https://d/",
-                Some("HTTP 500".into()),
-                Some(Duration::from_secs(7200)),
-            )
-            .await
-            .unwrap();
+        let h2 = pass(
+            &store,
+            now,
+            failed("HTTP 500", Some(Duration::from_secs(7200))),
+        )
+        .await;
         assert_eq!(h2.consecutive_failures, 2);
         assert!(
             h2.next_try_at.unwrap() > now + chrono::Duration::minutes(119),
             "Retry-After wins"
         );
-        let ok = store
-            .record_source_result("dpr", "https://d/", None, None)
-            .await
-            .unwrap();
+        let ok = pass(&store, now, PassOutcome::default()).await;
         assert_eq!((ok.consecutive_failures, ok.previous_failures), (0, 2));
         assert_eq!(store.source_backing_off("dpr", now).await.unwrap(), None);
         assert_eq!(source_backoff(1), Duration::from_secs(300));
         assert_eq!(source_backoff(3), Duration::from_secs(1200));
         assert_eq!(source_backoff(40), MAX_SOURCE_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn health_counts_empty_listings_and_silence_and_flags_each_alert_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let t0 = Utc::now();
+        let listed = |n: usize, new_items: usize| PassOutcome {
+            listed: Some(n),
+            empty: Some(n == 0),
+            fetched: new_items,
+            reports: new_items.min(1),
+            new_items,
+            ..PassOutcome::default()
+        };
+        let h = pass(&store, t0, listed(4, 4)).await;
+        assert_eq!(
+            (h.empty_passes, h.empty_alert, h.silent_alert),
+            (0, None, None)
+        );
+        // Three empty listings (the default): raised at the third, not again at the fourth.
+        let mut raised = Vec::new();
+        for i in 1..=4 {
+            let h = pass(&store, t0, listed(0, 0)).await;
+            assert_eq!(h.empty_passes, i);
+            raised.push(h.empty_alert);
+        }
+        assert_eq!(raised, [None, None, Some(Change::Raised), None]);
+        // A 304 or a failed fetch says nothing about the selectors: the streak stands.
+        let h = pass(&store, t0, failed("timeout", None)).await;
+        assert_eq!((h.empty_passes, h.empty_alert), (4, None));
+        let h = pass(&store, t0, listed(3, 0)).await;
+        assert_eq!((h.empty_passes, h.empty_alert), (0, Some(Change::Cleared)));
+        assert_eq!(pass(&store, t0, listed(3, 0)).await.empty_alert, None);
+        // Seven days without a new item: raised once, cleared by the next new item.
+        let later = t0 + chrono::TimeDelta::days(7);
+        assert_eq!(
+            pass(&store, later - chrono::TimeDelta::hours(1), listed(3, 0))
+                .await
+                .silent_alert,
+            None
+        );
+        assert_eq!(
+            pass(&store, later, listed(3, 0)).await.silent_alert,
+            Some(Change::Raised)
+        );
+        assert_eq!(pass(&store, later, listed(3, 0)).await.silent_alert, None);
+        let h = pass(&store, later, listed(4, 1)).await;
+        assert_eq!(
+            (h.silent_alert, h.last_new_item_at),
+            (Some(Change::Cleared), Some(later))
+        );
+        let rec = &store.source_records().await.unwrap()[0];
+        assert_eq!(
+            (
+                rec.items_listed,
+                rec.articles_fetched,
+                rec.reports_found,
+                rec.empty_passes
+            ),
+            (Some(4), Some(1), Some(1), 0)
+        );
+        assert_eq!(
+            rec.last_success,
+            Some(later).map(|t| parse_time(&fmt_time(t)).unwrap())
+        );
+        // A source that never had an item is not "silent".
+        let h = store
+            .record_source_result(
+                "quiet",
+                "https://q/",
+                PassOutcome::default(),
+                AlertSettings::default(),
+                later + chrono::TimeDelta::days(30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(h.silent_alert, None);
     }
 
     #[tokio::test]
