@@ -2340,12 +2340,15 @@ mod tests {
                 due[0].buttons, None,
                 "v{version}: re-rendered before sending"
             );
-            // Reports stored before v5 are searchable, with the detector's normalisation.
-            let (found, total) = store
-                .reports(ReportFilter::Search(fts_query("संवर्धन").unwrap()), 5, 0)
-                .await
-                .unwrap();
-            assert_eq!((found.len(), total), (1, 1), "v{version}");
+            // Reports stored before v5 are searchable, with the detector's normalisation (from v5
+            // on, niryat indexes each report as it records it; this raw insert bypasses that).
+            if version < 5 {
+                let (found, total) = store
+                    .reports(ReportFilter::Search(fts_query("संवर्धन").unwrap()), 5, 0)
+                    .await
+                    .unwrap();
+                assert_eq!((found.len(), total), (1, 1), "v{version}");
+            }
             // URLs are in today's canonical form: the old item is not new again.
             assert!(
                 store
