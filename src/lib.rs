@@ -8,7 +8,8 @@
 //!   budget, listing and article extraction, text normalisation, detection (topic, region,
 //!   district) with reasons, summaries, Telegram HTML rendering, decoding, near-duplicate
 //!   fingerprints. No tokio, reqwest, rusqlite or teloxide in there (a test enforces it).
-//! * [`config`]: the TOML file, parsed then validated into [`config::Settings`].
+//! * [`config`]: the TOML file and `NIRYAT__…` environment overrides, parsed then validated
+//!   into [`config::Settings`].
 //! * [`fetch`]: polite, bounded HTTP (reqwest + rustls); links found on pages never reach
 //!   internal addresses.
 //! * [`engine`]: settings + fetcher + detector: the fetch/extract/classify half, which
@@ -20,7 +21,8 @@
 //!   alerts the operator.
 //! * [`app`]: [`app::App::build`] wires it all; `run_once` runs one pass and returns a report.
 //! * [`schedule`]: the daemon loop, one cron job per source.
-//! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
+//! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items; SIGHUP asks for a reload.
+//! * [`logging`]: text or JSON logs (`NIRYAT_LOG_FORMAT`), the token redacted from every line.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
 
@@ -37,6 +39,7 @@ pub mod errors;
 pub mod fetch;
 pub mod intake;
 pub mod listing;
+pub mod logging;
 pub mod notify;
 pub mod policy;
 pub mod schedule;

@@ -11,6 +11,7 @@ mod extract;
 mod faults;
 mod hardening;
 mod helpers;
+mod ops;
 mod pipeline;
 mod politeness;
 mod sources;
