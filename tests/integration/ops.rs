@@ -368,3 +368,47 @@ async fn the_binary_run_as_the_image_runs_it_passes_once_and_stops_cleanly_on_si
     assert_eq!(status.code(), Some(0), "{}", read(&log));
     assert!(read(&log).contains("stopped"), "{}", read(&log));
 }
+
+/// Every message the README's troubleshooting table quotes (its first column's code, `…` standing
+/// for the variable parts) is one the code prints.
+#[test]
+fn the_troubleshooting_table_quotes_the_messages_the_code_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table = &readme[readme.find("### Troubleshooting").unwrap()..];
+    let rows: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.len() >= 5, "{rows:?}");
+    let mut code = String::new();
+    let mut dirs = vec![root.join("src")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                code.push_str(&std::fs::read_to_string(p).unwrap().replace("\\\"", "\""));
+            }
+        }
+    }
+    let spans = regex::Regex::new(r"``\s?(.+?)\s?``|`([^`]+)`").unwrap();
+    let mut checked = 0;
+    for row in rows {
+        let first = row.split(" | ").next().unwrap();
+        for c in spans.captures_iter(first) {
+            let quoted = c.get(1).or(c.get(2)).unwrap().as_str();
+            for piece in quoted.split('…').map(str::trim).filter(|p| !p.is_empty()) {
+                assert!(
+                    code.contains(piece),
+                    "README quotes {piece:?} (in {quoted:?}), which no message in src/ contains"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
