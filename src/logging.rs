@@ -65,12 +65,6 @@ pub struct Redacting {
     token: Option<BotToken>,
 }
 
-impl Redacting {
-    pub fn new(token: Option<BotToken>) -> Self {
-        Self { token }
-    }
-}
-
 impl<'a> MakeWriter<'a> for Redacting {
     type Writer = RedactedLine<std::io::Stderr>;
 
@@ -142,7 +136,7 @@ mod tests {
         {
             let mut line = RedactedLine::new(&mut out, Some(BotToken::new("123456:TEST")));
             write!(line, "GET https://api.example/bot123456:TEST/").unwrap();
-            write!(line, "sendMessage and bot123456%3ATEST\n").unwrap();
+            writeln!(line, "sendMessage and bot123456%3ATEST").unwrap();
         }
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("123456"), "{text}");
