@@ -9,6 +9,7 @@
 //! delivery then drains the outbox ([`crate::delivery`]).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -94,9 +95,12 @@ pub struct App {
     /// Distinct alerts already sent to the operator.
     pub(crate) alerted: StdMutex<HashSet<String>>,
     /// Counters and gauges for `/metrics`.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// The scheduler is running (`/readyz`); set by [`crate::schedule::run`].
-    pub scheduler_running: AtomicBool,
+    pub scheduler_running: Arc<AtomicBool>,
+    /// Set when a reloaded app replaces this one: its scheduled ticks no longer run. Ticks hold
+    /// the read side while they run, so [`App::retire`] waits for them.
+    retired: tokio::sync::RwLock<bool>,
 }
 
 impl App {
@@ -108,6 +112,15 @@ impl App {
         shutdown: Shutdown,
     ) -> Result<Self, BuildError> {
         let store = Store::open(&settings.storage_path)?;
+        Self::with_store(store, settings, token, shutdown)
+    }
+
+    fn with_store(
+        store: Store,
+        settings: Settings,
+        token: Option<BotToken>,
+        shutdown: Shutdown,
+    ) -> Result<Self, BuildError> {
         let engine = Engine::build(settings, shutdown.clone())?;
         let notifier = Notifier::new(
             &engine.settings.telegram,
@@ -121,22 +134,53 @@ impl App {
             .iter()
             .map(|s| (s.id.clone(), Mutex::new(())))
             .collect();
-        let metrics = Metrics::new(notifier.retry_after_waited());
+        let metrics = Arc::new(Metrics::new(notifier.retry_after_waited()));
         Ok(Self {
             engine,
             store,
             notifier,
             metrics,
-            scheduler_running: AtomicBool::new(false),
+            scheduler_running: Arc::new(AtomicBool::new(false)),
             shutdown,
             source_locks,
             delivery_lock: Mutex::new(()),
             alerted: StdMutex::new(HashSet::new()),
+            retired: tokio::sync::RwLock::new(false),
         })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.engine.settings
+    }
+
+    /// This app with new settings (a SIGHUP reload): a new engine, notifier and source locks; the
+    /// same database, token, shutdown and memory of alerts sent. The database cannot move while
+    /// running: a changed `storage.path` is logged and waits for a restart.
+    pub fn reloaded(&self, mut settings: Settings) -> Result<Self, BuildError> {
+        if settings.storage_path != self.settings().storage_path {
+            warn!(
+                running = %self.settings().storage_path.display(),
+                configured = %settings.storage_path.display(),
+                "storage.path changed: the database moves at the next restart, not on reload"
+            );
+            settings.storage_path = self.settings().storage_path.clone();
+        }
+        let mut app = Self::with_store(
+            self.store.clone(),
+            settings,
+            self.notifier.token(),
+            self.shutdown.clone(),
+        )?;
+        app.alerted = StdMutex::new(
+            self.alerted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+        );
+        // The endpoint keeps reading the same counters and scheduler state.
+        app.metrics = Arc::clone(&self.metrics);
+        app.scheduler_running = Arc::clone(&self.scheduler_running);
+        Ok(app)
     }
 
     /// One pass over every enabled source (concurrently; one host's requests still queue at its
@@ -175,9 +219,21 @@ impl App {
 
     /// A scheduled tick for one source: its pass, then delivery.
     pub async fn tick(&self, id: &str) -> SourceReport {
-        let r = self.run_source(id).await;
-        self.deliver().await;
-        r
+        let retired = self.retired.read().await;
+        if *retired {
+            return SourceReport {
+                id: id.to_owned(),
+                skipped: true,
+                ..SourceReport::default()
+            };
+        }
+        async {
+            let r = self.run_source(id).await;
+            self.deliver().await;
+            r
+        }
+        .instrument(info_span!("tick", source = id))
+        .await
     }
 
     /// The source's settings and a fresh report for it; without settings, the report says the
@@ -594,6 +650,13 @@ impl App {
             report.error = Some(e.to_string());
         }
         report
+    }
+
+    /// Stop this app's ticks for good and wait for its work in flight (a reload replaces it):
+    /// a tick that fired before cannot start a pass afterwards.
+    pub async fn retire(&self) {
+        *self.retired.write().await = true;
+        self.drain().await;
     }
 
     /// Wait until no source pass and no delivery is in flight (used at shutdown).

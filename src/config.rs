@@ -18,6 +18,11 @@ use crate::core::entries;
 use crate::core::page::{ArticleRules, ListRules};
 use crate::core::quiet::QuietHours;
 
+pub mod env;
+pub mod keys;
+
+use keys::Leaf;
+
 /// Default location of the config file; `NIRYAT_CONFIG` or `--config` override it.
 pub const DEFAULT_CONFIG_PATH: &str = "config/niryat.toml";
 /// `[schedule] timezone` when not set: the time zone of every date niryat reads and shows.
@@ -51,6 +56,13 @@ pub enum ConfigError {
     Invalid {
         path: PathBuf,
         key: String,
+        message: String,
+    },
+    /// A `NIRYAT__…` environment variable that names no key or cannot be applied.
+    #[error("environment variable {var} (overriding {path}): {message}")]
+    Env {
+        path: PathBuf,
+        var: String,
         message: String,
     },
 }
@@ -306,6 +318,9 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     pub alerts: AlertSettings,
     pub server: ServerSettings,
+    /// Where each key outside `[[sources]]` came from, and every override of a source's key
+    /// (what `niryat check` shows).
+    pub origins: Vec<KeyOrigin>,
 }
 
 /// `[alerts]`: when a source that is not failing still looks broken.
@@ -346,6 +361,46 @@ pub enum LinkPreview {
     Off,
     Small,
     Large,
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    /// The environment variable that set it.
+    Env(String),
+    Default,
+}
+
+/// One key's origin, and its value as TOML when it is set (`None`: the default applies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyOrigin {
+    pub key: String,
+    pub origin: Origin,
+    pub value: Option<String>,
+}
+
+/// Every leaf key the config accepts, as a dotted path (`telegram.channel`, `sources.list.item`),
+/// with its type: read from the serde structs (see [`keys`]), never listed by hand. Sources' keys
+/// are the union over the kinds, under `sources.`.
+pub fn known_keys() -> Vec<(String, Leaf)> {
+    let mut all: Vec<(String, Leaf)> = keys::walk::<RawConfig>("")
+        .into_iter()
+        .filter(|(k, _)| k != "sources")
+        .collect();
+    all.push(("sources.kind".to_owned(), Leaf::String));
+    for kind in [
+        keys::walk::<RawHtml>("sources"),
+        keys::walk::<RawFeed>("sources"),
+        keys::walk::<RawWordPress>("sources"),
+    ] {
+        for k in kind {
+            if !all.iter().any(|(seen, _)| *seen == k.0) {
+                all.push(k);
+            }
+        }
+    }
+    all
 }
 
 /// An operator's vocabulary file: its path and content.
@@ -463,22 +518,68 @@ impl SourceKind {
 }
 
 impl Settings {
-    /// Read and validate a config file.
+    /// Read and validate a config file, with the process's `NIRYAT__…` environment overrides.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// Read and validate a config file with the given environment (`NIRYAT__…` overrides).
+    pub fn load_with_env(
+        path: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_toml(&text, path)
+        Self::from_toml_with_env(&text, path, vars)
     }
 
     /// Validate TOML text; `path` is only used in messages and to find the vocabulary file.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        Self::from_toml_with_env(text, path, std::iter::empty())
+    }
+
+    /// Validate TOML text with environment overrides applied over it (see [`env`]).
+    pub fn from_toml_with_env(
+        text: &str,
+        path: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let syntax = |message: String| ConfigError::Syntax {
             path: path.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
-        Validator { path }.settings(raw)
+            message: message.trim_end().to_owned(),
+        };
+        let file: toml::Table = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
+        let known = known_keys();
+        let mut table = file.clone();
+        let overrides =
+            env::apply(&mut table, vars, &known).map_err(|(var, message)| ConfigError::Env {
+                path: path.to_owned(),
+                var,
+                message,
+            })?;
+        let raw: RawConfig = if overrides.is_empty() {
+            // Read from the text: messages keep their line and column.
+            toml::from_str(text).map_err(|e| syntax(e.to_string()))?
+        } else {
+            table.clone().try_into().map_err(|e: toml::de::Error| {
+                let vars: Vec<&str> = overrides.iter().map(|o| o.var.as_str()).collect();
+                syntax(format!(
+                    "{} (with the environment overrides {})",
+                    e.to_string().trim_end(),
+                    vars.join(", ")
+                ))
+            })?
+        };
+        let origins = origins(&known, &file, &table, &overrides);
+        let mut settings = Validator {
+            path,
+            overrides: &overrides,
+        }
+        .settings(raw)?;
+        settings.origins = origins;
+        Ok(settings)
     }
 
     pub fn source(&self, id: &str) -> Option<&SourceSettings> {
@@ -486,16 +587,70 @@ impl Settings {
     }
 }
 
+/// The origin of every key outside `[[sources]]`, then the overridden keys of sources.
+fn origins(
+    known: &[(String, Leaf)],
+    file: &toml::Table,
+    merged: &toml::Table,
+    overrides: &[env::Override],
+) -> Vec<KeyOrigin> {
+    let mut out: Vec<KeyOrigin> = known
+        .iter()
+        .filter(|(k, _)| !k.starts_with("sources."))
+        .map(|(key, _)| {
+            let origin = match overrides.iter().find(|o| o.key == *key) {
+                Some(o) => Origin::Env(o.var.clone()),
+                None if env::get(file, key).is_some() => Origin::File,
+                None => Origin::Default,
+            };
+            KeyOrigin {
+                key: key.clone(),
+                origin,
+                value: env::get(merged, key).map(ToString::to_string),
+            }
+        })
+        .collect();
+    for o in overrides.iter().filter(|o| o.key.starts_with("sources[")) {
+        let value = o
+            .key
+            .strip_prefix("sources[")
+            .and_then(|rest| rest.split_once("]."))
+            .and_then(|(i, key)| {
+                let source = merged.get("sources")?.get(i.parse::<usize>().ok()?)?;
+                let t = source.as_table()?;
+                env::get(t, key).map(ToString::to_string)
+            });
+        out.push(KeyOrigin {
+            key: o.key.clone(),
+            origin: Origin::Env(o.var.clone()),
+            value,
+        });
+    }
+    out
+}
+
 struct Validator<'a> {
     path: &'a Path,
+    overrides: &'a [env::Override],
 }
 
 impl Validator<'_> {
+    /// An invalid value: names the file and the key, and the environment variable when the value
+    /// came from one.
     fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        let key = key.into();
+        let mut message = message.into();
+        if let Some(o) = self
+            .overrides
+            .iter()
+            .find(|o| key == o.key || key.starts_with(&format!("{} (", o.key)))
+        {
+            message.push_str(&format!(" (set by the environment variable {})", o.var));
+        }
         ConfigError::Invalid {
             path: self.path.to_owned(),
-            key: key.into(),
-            message: message.into(),
+            key,
+            message,
         }
     }
 
@@ -562,6 +717,7 @@ impl Validator<'_> {
             sources,
             alerts,
             server,
+            origins: Vec::new(),
         })
     }
 
@@ -983,6 +1139,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex::Regex;
 
     const MINIMAL: &str = r#"
 [storage]
@@ -1391,6 +1548,245 @@ link = "h3 a"
         assert!(
             e.contains("fetch.proxy") && e.contains("config/test.toml"),
             "{e}"
+        );
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn load_env(s: &str, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_toml_with_env(s, Path::new("config/test.toml"), env(vars))
+    }
+
+    #[test]
+    fn the_known_keys_come_from_the_structs() {
+        let keys: Vec<String> = known_keys().into_iter().map(|(k, _)| k).collect();
+        for k in [
+            "storage.path",
+            "telegram.channel",
+            "telegram.per_second",
+            "schedule.cron",
+            "fetch.proxy",
+            "detection.threshold",
+            "sources.id",
+            "sources.kind",
+            "sources.list.item",
+            "sources.article.date",
+            "sources.search",
+            "sources.allow_other_hosts",
+        ] {
+            assert!(keys.contains(&k.to_owned()), "{k} missing from {keys:?}");
+        }
+        assert!(!keys.contains(&"sources".to_owned()));
+        let types: std::collections::HashMap<String, Leaf> = known_keys().into_iter().collect();
+        assert_eq!(types["telegram.per_second"], Leaf::Integer);
+        assert_eq!(types["telegram.admin_chat"], Leaf::String);
+        assert_eq!(types["fetch.respect_robots_txt"], Leaf::Bool);
+        assert_eq!(types["detection.threshold"], Leaf::Float);
+        assert_eq!(types["sources.search"], Leaf::Array);
+    }
+
+    #[test]
+    fn environment_variables_override_any_key_and_are_typed_by_the_key() {
+        let s = load_env(
+            MINIMAL,
+            &[
+                ("NIRYAT__TELEGRAM__CHANNEL", "-1001234567890"),
+                ("NIRYAT__TELEGRAM__PER_MINUTE", "7"),
+                ("NIRYAT__STORAGE__PATH", "/data/niryat.sqlite3"),
+                ("NIRYAT__FETCH__RESPECT_ROBOTS_TXT", "false"),
+                ("NIRYAT__FETCH__PROXY", "socks5://127.0.0.1:1080"),
+                ("NIRYAT__DETECTION__THRESHOLD", "0.6"),
+                ("NIRYAT__SCHEDULE__CRON", "0 0 * * * *"),
+                // Not overrides: one underscore, or no prefix at all.
+                ("NIRYAT_CONFIG", "elsewhere.toml"),
+                ("TELEGRAM__CHANNEL", "@ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.telegram.channel, "-1001234567890");
+        assert_eq!(s.telegram.per_minute, 7);
+        assert_eq!(s.storage_path, PathBuf::from("/data/niryat.sqlite3"));
+        assert!(!s.fetch.respect_robots_txt);
+        assert!(s.fetch.proxy.is_some());
+        assert_eq!(s.detection_threshold, Some(0.6));
+        assert_eq!(s.sources[0].cron, "0 0 * * * *");
+        let origin = |k: &str| s.origins.iter().find(|o| o.key == k).unwrap().clone();
+        assert_eq!(
+            origin("telegram.channel").origin,
+            Origin::Env("NIRYAT__TELEGRAM__CHANNEL".into())
+        );
+        assert_eq!(
+            origin("telegram.channel").value.as_deref(),
+            Some("\"-1001234567890\"")
+        );
+        assert_eq!(
+            origin("storage.path").origin,
+            Origin::Env("NIRYAT__STORAGE__PATH".into())
+        );
+        assert_eq!(origin("telegram.api_url").origin, Origin::Default);
+        assert_eq!(origin("telegram.api_url").value, None);
+        // Without the variable, the same key comes from the file.
+        let s = load_env(MINIMAL, &[]).unwrap();
+        let o = s
+            .origins
+            .iter()
+            .find(|o| o.key == "telegram.channel")
+            .unwrap();
+        assert_eq!(o.origin, Origin::File);
+        assert_eq!(o.value.as_deref(), Some("\"@niryat_test\""));
+    }
+
+    #[test]
+    fn a_section_missing_from_the_file_can_come_from_the_environment() {
+        let no_storage = MINIMAL.replace("[storage]\npath = \"data/x.sqlite3\"\n", "");
+        assert!(load_env(&no_storage, &[]).is_err());
+        let s = load_env(&no_storage, &[("NIRYAT__STORAGE__PATH", "/data/a.sqlite3")]).unwrap();
+        assert_eq!(s.storage_path, PathBuf::from("/data/a.sqlite3"));
+    }
+
+    #[test]
+    fn sources_are_addressed_by_id() {
+        let two = format!(
+            "{MINIMAL}[[sources]]\nid = \"snsnews.wp\"\nkind = \"wordpress\"\nurl = \"https://example.org\"\nsearch = [\"export\"]\n"
+        );
+        let s = load_env(
+            &two,
+            &[
+                ("NIRYAT__SOURCES__DPR__ENABLED", "false"),
+                ("NIRYAT__SOURCES__DPR__LIST__ITEM", "li.news"),
+                (
+                    "NIRYAT__SOURCES__SNSNEWS_WP__SEARCH",
+                    "[\"निर्यात\", \"export\"]",
+                ),
+                ("NIRYAT__SOURCES__SNSNEWS_WP__PROXY", "http://10.0.0.1:3128"),
+            ],
+        )
+        .unwrap();
+        assert!(!s.sources[0].enabled);
+        match &s.sources[0].kind {
+            SourceKind::Html { list, .. } => {
+                assert_eq!(
+                    format!("{:?}", list.item),
+                    format!("{:?}", Selector::parse("li.news").unwrap())
+                )
+            }
+            k => panic!("{k:?}"),
+        }
+        match &s.sources[1].kind {
+            SourceKind::WordPress { search, .. } => assert_eq!(search, &["निर्यात", "export"]),
+            k => panic!("{k:?}"),
+        }
+        assert!(s.sources[1].proxy.is_some());
+        assert!(s.origins.iter().any(|o| o.key == "sources[0].enabled"
+            && o.origin == Origin::Env("NIRYAT__SOURCES__DPR__ENABLED".into())));
+        for (var, value, expected) in [
+            (
+                "NIRYAT__SOURCES__NOPE__ENABLED",
+                "false",
+                "no source whose id is written NOPE",
+            ),
+            (
+                "NIRYAT__SOURCES__DPR__ID",
+                "x",
+                "no config key `sources.id`",
+            ),
+            ("NIRYAT__SOURCES__DPR", "x", "sources are set by id"),
+            (
+                "NIRYAT__SOURCES__DPR__LIST__ITME",
+                "x",
+                "keys of [sources.list]: item, link",
+            ),
+        ] {
+            let e = load_env(&two, &[(var, value)]).unwrap_err().to_string();
+            assert!(e.contains(var) && e.contains(expected), "{var}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_bad_environment_variable_is_an_error_naming_it() {
+        for (var, value, expected) in [
+            (
+                "NIRYAT__TELEGRAM__CHANEL",
+                "@x",
+                "no config key `telegram.chanel` (keys of [telegram]: channel, api_url",
+            ),
+            (
+                "NIRYAT__NOSUCH__KEY",
+                "1",
+                "no config key `nosuch.key` (sections: alerts, bot, detection, fetch",
+            ),
+            ("NIRYAT__TELEGRAM", "@x", "no config key `telegram`"),
+            ("NIRYAT__", "x", "not a key path"),
+            ("NIRYAT__TELEGRAM____CHANNEL", "x", "not a key path"),
+        ] {
+            let e = load_env(MINIMAL, &[(var, value)]).unwrap_err();
+            assert!(matches!(e, ConfigError::Env { .. }), "{e:?}");
+            let e = e.to_string();
+            assert!(e.contains(var) && e.contains("config/test.toml"), "{e}");
+            assert!(e.contains(expected), "{var}: {e}");
+        }
+        // A value the key cannot take names the key, the file and the variable.
+        for (var, value, key) in [
+            (
+                "NIRYAT__TELEGRAM__CHANNEL",
+                "not a channel",
+                "telegram.channel",
+            ),
+            ("NIRYAT__TELEGRAM__PER_SECOND", "0", "telegram.per_second"),
+            (
+                "NIRYAT__SOURCES__DPR__SCHEDULE",
+                "*/5 * * * *",
+                "sources[0].schedule",
+            ),
+        ] {
+            let e = load_env(MINIMAL, &[(var, value)]).unwrap_err().to_string();
+            assert!(
+                e.contains(key) && e.contains(var) && e.contains("config/test.toml"),
+                "{e}"
+            );
+        }
+        // A value of the wrong type is a syntax error that names the override.
+        let e = load_env(MINIMAL, &[("NIRYAT__TELEGRAM__PER_SECOND", "fast")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("config/test.toml")
+                && e.contains("NIRYAT__TELEGRAM__PER_SECOND")
+                && e.contains("per_second"),
+            "{e}"
+        );
+    }
+
+    /// Every key the structs accept is documented in the reference config (set, or commented out
+    /// as `# key = default`) under its own section header.
+    #[test]
+    fn the_reference_config_documents_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/niryat.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let header = Regex::new(r"^#?\s*\[\[?([a-z_.]+)\]\]?\s*(#.*)?$").unwrap();
+        let key_line = Regex::new(r"^#?\s*([a-z_]+)\s*=").unwrap();
+        let mut section = String::new();
+        let mut documented = std::collections::HashSet::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(c) = header.captures(line) {
+                section = c[1].to_owned();
+            } else if let Some(c) = key_line.captures(line) {
+                documented.insert(format!("{section}.{}", &c[1]));
+            }
+        }
+        let missing: Vec<String> = known_keys()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !documented.contains(k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} does not document {missing:?}: add each under its section, with its default",
+            path.display()
         );
     }
 

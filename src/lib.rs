@@ -8,7 +8,8 @@
 //!   budget, listing and article extraction, text normalisation, detection (topic, region,
 //!   district) with reasons, summaries, Telegram HTML rendering, decoding, near-duplicate
 //!   fingerprints. No tokio, reqwest, rusqlite or teloxide in there (a test enforces it).
-//! * [`config`]: the TOML file, parsed then validated into [`config::Settings`].
+//! * [`config`]: the TOML file and `NIRYAT__…` environment overrides, parsed then validated
+//!   into [`config::Settings`].
 //! * [`fetch`]: polite, bounded HTTP (reqwest + rustls); links found on pages never reach
 //!   internal addresses.
 //! * [`engine`]: settings + fetcher + detector: the fetch/extract/classify half, which
@@ -25,7 +26,8 @@
 //! * [`health`]: each source's health, next run and readiness, as `niryat status`, the status
 //!   page and `/readyz` see them; [`metrics`]: the Prometheus metrics; [`server`]: the HTTP
 //!   endpoint (`/healthz`, `/readyz`, `/metrics`, the status page `/`).
-//! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items.
+//! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items; SIGHUP asks for a reload.
+//! * [`logging`]: text or JSON logs (`NIRYAT_LOG_FORMAT`), the token redacted from every line.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
 
@@ -44,6 +46,7 @@ pub mod fetch;
 pub mod health;
 pub mod intake;
 pub mod listing;
+pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod policy;

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use niryat::app::{App, BuildError, Engine};
-use niryat::config::{self, DEFAULT_CONFIG_PATH, Settings, SourceSettings};
+use niryat::config::{self, DEFAULT_CONFIG_PATH, Origin, Settings, SourceSettings};
 use niryat::core::discover as find;
 use niryat::core::eval;
 use niryat::discover::{self, DiscoverError};
@@ -16,7 +15,7 @@ use niryat::fetch::{Fetcher, RequestOptions};
 use niryat::listing::{Listed, Walk};
 use niryat::notify::{BotToken, TOKEN_ENV};
 use niryat::store::{Selection, Store};
-use niryat::{health, schedule, server, shutdown};
+use niryat::{health, logging, schedule, server, shutdown};
 
 mod extract_cmd;
 
@@ -193,7 +192,14 @@ fn usage(msg: String) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let format = match logging::Format::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(format, BotToken::from_env());
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -210,16 +216,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,teloxide=warn,teloxide_core=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn load(cli: &Cli) -> Result<Settings, Failure> {
@@ -286,6 +282,19 @@ fn check(cli: &Cli) -> Result<(), Failure> {
         s.telegram.channel, s.telegram.api_url
     );
     println!("timezone: {}", s.timezone);
+    println!("settings (file, env NIRYAT__… or default):");
+    for o in &s.origins {
+        let from = match &o.origin {
+            Origin::File => "file".to_owned(),
+            Origin::Env(var) => format!("env {var}"),
+            Origin::Default => "default".to_owned(),
+        };
+        println!(
+            "  {:<32} {:<40} {from}",
+            o.key,
+            o.value.as_deref().unwrap_or("-")
+        );
+    }
     println!("{} source(s):", s.sources.len());
     for src in &s.sources {
         println!(
@@ -685,7 +694,20 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         ),
         None => None,
     };
-    schedule::run(app, stop).await.map_err(fatal)?;
+    // SIGHUP: read the config file (and the environment) again; a config that does not validate
+    // is logged with its file and key, and the running one is kept.
+    let path = cli.config.clone();
+    let reload = schedule::Reload {
+        requests: shutdown::hangups(),
+        rebuild: Box::new(move |old: &App| {
+            tracing::info!(file = %path.display(), "SIGHUP: reloading the config");
+            let settings = Settings::load(&path).map_err(|e| e.to_string())?;
+            old.reloaded(settings).map_err(|e| e.to_string())
+        }),
+    };
+    schedule::run_reloading(app, stop, Some(reload))
+        .await
+        .map_err(fatal)?;
     if let Some(server) = server {
         let _ = server.await;
     }

@@ -155,6 +155,14 @@ pub struct TelegramSender {
 }
 
 impl Notifier {
+    /// The token it sends with (`None` in dry-run): a reloaded app keeps it.
+    pub fn token(&self) -> Option<BotToken> {
+        match self {
+            Self::Telegram(t) => Some(t.token.clone()),
+            Self::DryRun(_) => None,
+        }
+    }
+
     /// Telegram when a token is given, dry-run otherwise. `timeout` bounds each request to the
     /// Bot API: a Telegram that never answers must not hold delivery forever.
     pub fn new(

@@ -1,4 +1,5 @@
-//! Graceful shutdown: a cloneable flag that passes check between items, plus the OS signals.
+//! Graceful shutdown: a cloneable flag that passes check between items, plus the OS signals
+//! (SIGINT/SIGTERM stop; SIGHUP asks for a config reload, see [`hangups`]).
 //!
 //! As in mini-redis, the stop condition is passed in (`run(…, shutdown)`), so tests can trigger it
 //! without signals. Work is only interrupted *between* items: a send and the database write that
@@ -90,6 +91,32 @@ pub fn handle_signals(trigger: Trigger) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// One message per SIGHUP (`kill -HUP`, `docker kill -s HUP`): reload the config. Signals that
+/// arrive while a reload is pending are folded into it. The handler is installed before this
+/// returns, so a SIGHUP can no longer end the process. Never fires on other platforms.
+pub fn hangups() -> tokio::sync::mpsc::Receiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        let _ = tx.try_send(());
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP: reloading needs a restart")
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).

@@ -1394,7 +1394,6 @@ pub enum ReportFilter {
     Search(String),
 }
 
-
 /// The day a report is listed under: its publication date, else the day it was found.
 const REPORT_DATE: &str = "COALESCE(a.published, substr(a.first_seen, 1, 10))";
 

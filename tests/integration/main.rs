@@ -12,6 +12,7 @@ mod extract;
 mod faults;
 mod hardening;
 mod helpers;
+mod operations;
 mod ops;
 mod pipeline;
 mod politeness;
