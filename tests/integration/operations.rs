@@ -316,7 +316,7 @@ fn image_entrypoint(root: &Path) -> (PathBuf, Vec<(String, String)>, Vec<String>
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_run_as_the_image_runs_it_passes_once_and_stops_cleanly_on_sigterm() {
+async fn the_binary_run_as_the_image_runs_it_is_healthy_passes_once_and_stops_cleanly_on_sigterm() {
     let mut t = spawn_app().await;
     serve_dpr(&t.site, 1);
     t.release();
@@ -364,6 +364,25 @@ async fn the_binary_run_as_the_image_runs_it_passes_once_and_stops_cleanly_on_si
         !workdir.join("data").exists(),
         "the file's relative path was not used"
     );
+    // The image's HEALTHCHECK, run as Docker runs it: same environment and directory.
+    let health = {
+        let (workdir, env) = (workdir.clone(), env.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_niryat"))
+                .arg("healthcheck")
+                .current_dir(&workdir)
+                .env_remove("NIRYAT_CONFIG")
+                .envs(env.iter().cloned())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let said = String::from_utf8_lossy(&health.stdout).into_owned()
+        + &String::from_utf8_lossy(&health.stderr);
+    assert_eq!(health.status.code(), Some(0), "{said}");
+    assert!(said.contains("healthy") && said.contains(&db.display().to_string()), "{said}");
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(8)).await;
     assert_eq!(status.code(), Some(0), "{}", read(&log));
