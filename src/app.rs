@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex as StdMutex;
 
 use chrono::{NaiveDate, Utc};
+use futures::StreamExt;
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -334,12 +335,22 @@ impl App {
         }
         let links_internal = self.engine.source_is_internal(src).await;
         let today = self.engine.today();
-        for item in plan.fetch {
+        // Items are read a few at a time (fetches overlap, pages parse on every core) and
+        // recorded one by one in listing order, so posts keep the order of the listing.
+        // (The futures are made up front, not in the stream's closure: a closure returning a
+        // borrowing future is not `Send` for every lifetime, which `tokio::spawn` needs.)
+        let reads: Vec<_> = plan
+            .fetch
+            .into_iter()
+            .map(|item| self.read_item(src, item, links_internal))
+            .collect();
+        let mut reads = futures::stream::iter(reads).buffered(self.engine.read_ahead());
+        while let Some((item, read)) = reads.next().await {
             if self.shutdown.is_triggered() {
                 info!("shutdown requested; stopping between items");
                 break;
             }
-            match self.engine.read(src, item, links_internal).await {
+            match read {
                 Ok(article) => {
                     report.fetched += 1;
                     self.record(src, article, mode, today, report)
@@ -367,6 +378,16 @@ impl App {
                 .map_err(store_err)?;
         }
         Ok(())
+    }
+
+    /// Read one item into an article, returning the item with the outcome.
+    async fn read_item<'a>(
+        &self,
+        src: &SourceSettings,
+        item: &'a Entry,
+        links_internal: bool,
+    ) -> (&'a Entry, Result<crate::core::article::Article, ItemError>) {
+        (item, self.engine.read(src, item, links_internal).await)
     }
 
     /// Store a classified article, queueing its post when it is relevant, new (not a copy of a
