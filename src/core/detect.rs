@@ -322,7 +322,7 @@ impl Vocabulary {
             ignore: entries(origin, "ignore.phrases", raw.ignore.phrases),
         };
         for e in vocab.all_entries() {
-            compile_entry(e)?;
+            check_entry(e)?;
         }
         Ok(vocab)
     }
@@ -523,6 +523,16 @@ fn bad_entry(e: &Entry, message: String) -> VocabError {
         entry: e.text.clone(),
         message,
     }
+}
+
+/// Check an entry's pattern syntax without compiling it (the detector compiles every pattern
+/// once, in its set).
+fn check_entry(e: &Entry) -> Result<(), VocabError> {
+    let src = entry_regex(e).map_err(|m| bad_entry(e, m))?;
+    regex_syntax::Parser::new()
+        .parse(&src)
+        .map(drop)
+        .map_err(|err| bad_entry(e, err.to_string()))
 }
 
 fn compile_entry(e: &Entry) -> Result<Regex, VocabError> {
