@@ -345,11 +345,9 @@ impl App {
             .map(|item| self.read_item(src, item, links_internal))
             .collect();
         let mut reads = futures::stream::iter(reads).buffered(self.engine.read_ahead());
+        // At shutdown, reads not yet started end as `Stopped` and fetches in flight are cut off;
+        // the articles before the first of those are recorded, the rest stay unseen.
         while let Some((item, read)) = reads.next().await {
-            if self.shutdown.is_triggered() {
-                info!("shutdown requested; stopping between items");
-                break;
-            }
             match read {
                 Ok(article) => {
                     report.fetched += 1;
@@ -357,7 +355,10 @@ impl App {
                         .await
                         .map_err(store_err)?;
                 }
-                Err(ItemError::Stopped) => break,
+                Err(ItemError::Stopped) => {
+                    info!("shutdown requested; stopping between items");
+                    break;
+                }
                 Err(e) => self
                     .item_failed(src, item, &e, report)
                     .await
@@ -387,6 +388,9 @@ impl App {
         item: &'a Entry,
         links_internal: bool,
     ) -> (&'a Entry, Result<crate::core::article::Article, ItemError>) {
+        if self.shutdown.is_triggered() {
+            return (item, Err(ItemError::Stopped));
+        }
         (item, self.engine.read(src, item, links_internal).await)
     }
 
