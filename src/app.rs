@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
+use futures::StreamExt;
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -491,22 +492,19 @@ impl App {
         }
         let links_internal = self.engine.source_is_internal(src).await;
         let today = self.engine.today();
-        for item in plan.fetch {
-            if self.shutdown.is_triggered() {
-                info!("shutdown requested; stopping between items");
-                break;
-            }
-            let started = Instant::now();
-            let read = self.engine.read(src, item, links_internal).await;
-            if !matches!(read, Err(ItemError::Stopped)) {
-                let outcome = if read.is_ok() {
-                    FetchOutcome::Ok
-                } else {
-                    FetchOutcome::Error
-                };
-                self.metrics
-                    .fetch(&src.id, FetchKind::Article, outcome, started.elapsed());
-            }
+        // Items are read a few at a time (fetches overlap, pages parse on every core) and
+        // recorded one by one in listing order, so posts keep the order of the listing.
+        // (The futures are made up front, not in the stream's closure: a closure returning a
+        // borrowing future is not `Send` for every lifetime, which `tokio::spawn` needs.)
+        let reads: Vec<_> = plan
+            .fetch
+            .into_iter()
+            .map(|item| self.read_item(src, item, links_internal))
+            .collect();
+        let mut reads = futures::stream::iter(reads).buffered(self.engine.read_ahead());
+        // At shutdown, reads not yet started end as `Stopped` and fetches in flight are cut off;
+        // the articles before the first of those are recorded, the rest stay unseen.
+        while let Some((item, read)) = reads.next().await {
             match read {
                 Ok(article) => {
                     report.fetched += 1;
@@ -514,7 +512,10 @@ impl App {
                         .await
                         .map_err(store_err)?;
                 }
-                Err(ItemError::Stopped) => break,
+                Err(ItemError::Stopped) => {
+                    info!("shutdown requested; stopping between items");
+                    break;
+                }
                 Err(e) => self
                     .item_failed(src, item, &e, report)
                     .await
@@ -535,6 +536,30 @@ impl App {
                 .map_err(store_err)?;
         }
         Ok(())
+    }
+
+    /// Read one item into an article, returning the item with the outcome.
+    async fn read_item<'a>(
+        &self,
+        src: &SourceSettings,
+        item: &'a Entry,
+        links_internal: bool,
+    ) -> (&'a Entry, Result<crate::core::article::Article, ItemError>) {
+        if self.shutdown.is_triggered() {
+            return (item, Err(ItemError::Stopped));
+        }
+        let started = Instant::now();
+        let read = self.engine.read(src, item, links_internal).await;
+        if !matches!(read, Err(ItemError::Stopped)) {
+            let outcome = if read.is_ok() {
+                FetchOutcome::Ok
+            } else {
+                FetchOutcome::Error
+            };
+            self.metrics
+                .fetch(&src.id, FetchKind::Article, outcome, started.elapsed());
+        }
+        (item, read)
     }
 
     /// Store a classified article, queueing its post when it is relevant, new (not a copy of a

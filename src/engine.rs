@@ -50,6 +50,9 @@ pub struct Engine {
     pub shutdown: Shutdown,
     /// What "today" is for dated listings and `max_age`.
     pub clock: Clock,
+    /// One permit per core: how many pages are decoded, parsed and classified at once on the
+    /// blocking pool (more would only add threads and memory, not speed).
+    pub(crate) cpu: Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
@@ -73,6 +76,7 @@ impl Engine {
             detector,
             shutdown,
             clock: Clock::System,
+            cpu: Arc::new(tokio::sync::Semaphore::new(cores())),
         })
     }
 
@@ -89,6 +93,13 @@ impl Engine {
             respect_robots: src.respect_robots_txt,
             allow_internal,
         }
+    }
+
+    /// How many of a source's new items are read at once: enough to keep its host's
+    /// `per_host_concurrency` requests in flight while every core parses pages already fetched.
+    /// Politeness is unchanged: requests still queue at the host's gate.
+    pub fn read_ahead(&self) -> usize {
+        self.settings.fetch.per_host_concurrency + cores()
     }
 
     /// What parsing one page may cost (`[fetch] parse_timeout`).
@@ -136,6 +147,11 @@ impl Engine {
             () = self.shutdown.wait() => None,
         }
     }
+}
+
+/// The cores this process may use (at least 1).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Why a source pass failed. Always names the source id and URL.

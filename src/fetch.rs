@@ -142,6 +142,15 @@ pub struct RequestOptions<'a> {
     pub allow_internal: bool,
 }
 
+/// A 304 Not Modified to a request that sent no validators.
+fn unasked_304(url: &Url) -> FetchError {
+    FetchError::Status {
+        url: url.to_string(),
+        status: 304,
+        retry_after: None,
+    }
+}
+
 struct HostGate {
     permits: Arc<Semaphore>,
     last: Mutex<Option<Instant>>,
@@ -186,11 +195,18 @@ impl Fetcher {
     /// GET a page: robots.txt check, host gate, size cap, decoding.
     pub async fn get(&self, url: &Url, opts: RequestOptions<'_>) -> Result<Page, FetchError> {
         let page = self.get_conditional(url, opts, None).await?;
-        page.ok_or_else(|| FetchError::Status {
-            url: url.to_string(),
-            status: 304,
-            retry_after: None,
-        })
+        page.ok_or_else(|| unasked_304(url))
+    }
+
+    /// GET a page's undecoded bytes and headers, for a caller that decodes them elsewhere (off
+    /// the async runtime).
+    pub async fn get_undecoded(
+        &self,
+        url: &Url,
+        opts: RequestOptions<'_>,
+    ) -> Result<Raw, FetchError> {
+        let raw = self.get_raw(url, opts, None).await?;
+        raw.ok_or_else(|| unasked_304(url))
     }
 
     /// GET with `If-None-Match` / `If-Modified-Since` from `validators`; `Ok(None)` when the

@@ -11,6 +11,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use reqwest::header::CONTENT_TYPE;
 use url::Url;
 
 use crate::config::SourceSettings;
@@ -18,7 +19,7 @@ use crate::core::article::{Article, Extracted, Extraction};
 use crate::core::detect::Detector;
 use crate::core::entries::Entry;
 use crate::core::page::ArticleRules;
-use crate::core::{dom, readable};
+use crate::core::{decode, dom, readable};
 use crate::engine::Engine;
 use crate::fetch::FetchError;
 
@@ -71,17 +72,21 @@ impl Engine {
             }
             None => {
                 let opts = self.options(src, links_internal);
-                let page = match self
-                    .unless_stopped(self.fetcher.get(&entry.url, opts))
+                // The undecoded bytes: decoding scans the whole body, so it runs on the blocking
+                // pool with the parsing, not on the async runtime.
+                let raw = match self
+                    .unless_stopped(self.fetcher.get_undecoded(&entry.url, opts))
                     .await
                 {
                     None => return Err(ItemError::Stopped),
-                    Some(p) => p?,
+                    Some(r) => r?,
                 };
                 let rules = src.kind.article().cloned();
                 let fallback_date = entry.published;
                 let (budget, tz) = (self.budget(), self.settings.timezone);
                 Box::new(move || {
+                    let page = decode::decode_html(&raw.bytes, raw.header(CONTENT_TYPE.as_str()));
+                    drop(raw);
                     extract_and_classify(
                         &detector,
                         url,
@@ -94,6 +99,8 @@ impl Engine {
                 })
             }
         };
+        // One page per core at a time; the permit is held until the page is done.
+        let _cpu = self.cpu.acquire().await.map_err(|_| ItemError::Stopped)?;
         let outcome =
             tokio::task::spawn_blocking(move || std::panic::catch_unwind(AssertUnwindSafe(job)))
                 .await;

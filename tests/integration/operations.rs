@@ -382,7 +382,10 @@ async fn the_binary_run_as_the_image_runs_it_is_healthy_passes_once_and_stops_cl
     let said = String::from_utf8_lossy(&health.stdout).into_owned()
         + &String::from_utf8_lossy(&health.stderr);
     assert_eq!(health.status.code(), Some(0), "{said}");
-    assert!(said.contains("healthy") && said.contains(&db.display().to_string()), "{said}");
+    assert!(
+        said.contains("healthy") && said.contains(&db.display().to_string()),
+        "{said}"
+    );
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(8)).await;
     assert_eq!(status.code(), Some(0), "{}", read(&log));

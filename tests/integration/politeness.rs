@@ -200,3 +200,155 @@ async fn a_retry_after_from_the_site_is_honoured() {
         "{until}"
     );
 }
+
+/// A news site on a bare TCP listener that holds the request for `/a/1` (the oldest new article)
+/// open until every other article of the pass has been asked for and answered, and counts the article requests in
+/// flight at once. Every response closes its connection.
+struct GatedSite {
+    url: String,
+    /// The article paths in the order the site was asked for them.
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The most article requests in flight at once.
+    peak: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl GatedSite {
+    /// Serve `pages` (path → HTML); `/a/…` paths are articles, and `/a/1` waits until the other
+    /// `articles - 1` have been answered.
+    async fn start(pages: std::collections::HashMap<String, String>, articles: usize) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let in_flight = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (answered_tx, answered_rx) = tokio::sync::watch::channel(0usize);
+        let pages = std::sync::Arc::new(pages);
+        let (a, p) = (asked.clone(), peak.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (asked, peak, in_flight, pages) =
+                    (a.clone(), p.clone(), in_flight.clone(), pages.clone());
+                let (answered_tx, mut answered_rx) = (answered_tx.clone(), answered_rx.clone());
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head).into_owned();
+                    let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let article = path.starts_with("/a/");
+                    if article {
+                        let now = in_flight.fetch_add(1, SeqCst) + 1;
+                        peak.fetch_max(now, SeqCst);
+                        asked.lock().unwrap().push(path.clone());
+                        if path == "/a/1" {
+                            // Held until the others are through: without concurrency this
+                            // request never completes, and the test times out.
+                            let _ = answered_rx.wait_for(|n| *n + 1 >= articles).await;
+                        }
+                    }
+                    let (status, body) = match pages.get(&path) {
+                        Some(b) => ("200 OK", b.clone()),
+                        None => ("404 Not Found", "not found".to_owned()),
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                    if article {
+                        in_flight.fetch_sub(1, SeqCst);
+                        answered_tx.send_modify(|n| *n += 1);
+                    }
+                });
+            }
+        });
+        Self { url, asked, peak }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_items_are_fetched_at_once_up_to_the_host_limit_and_recorded_in_listing_order() {
+    const ARTICLES: usize = 4;
+    const PER_HOST: usize = 3;
+    let reports = distinct_positives();
+    // Newest first, as a listing shows them; the baseline item is the oldest.
+    let rows: Vec<(String, String)> = (0..=ARTICLES)
+        .rev()
+        .map(|k| (format!("/a/{k}"), reports[k].0.clone()))
+        .collect();
+    let mut pages: std::collections::HashMap<String, String> = rows
+        .iter()
+        .zip((0..=ARTICLES).rev())
+        .map(|((path, title), k)| {
+            let body = &reports[k].1;
+            (path.clone(), article_html(title, body, Some("2022-05-12")))
+        })
+        .collect();
+    pages.insert("/news".into(), listing_html(&rows[ARTICLES..]));
+    pages.insert("/news-2".into(), listing_html(&rows));
+    let site = GatedSite::start(pages, ARTICLES).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("niryat.toml");
+    let toml = config_toml(&site.url, "http://127.0.0.1:9", dir.path(), 0, "")
+        .replace(
+            "per_host_concurrency = 1",
+            &format!("per_host_concurrency = {PER_HOST}"),
+        )
+        .replace("/news/district-news", "/news");
+    std::fs::write(&config, &toml).unwrap();
+    let (_trigger, stop) = niryat::shutdown::channel();
+    let app = niryat::app::App::build(
+        niryat::config::Settings::load(&config).unwrap(),
+        None,
+        stop.clone(),
+    )
+    .unwrap();
+    assert_eq!(app.run_once().await.sources[0].baseline, 1);
+    drop(app);
+    std::fs::write(&config, toml.replace("/news\"", "/news-2\"")).unwrap();
+    let app = niryat::app::App::build(niryat::config::Settings::load(&config).unwrap(), None, stop)
+        .unwrap();
+    let pass = tokio::time::timeout(Duration::from_secs(60), app.run_once())
+        .await
+        .expect("the held first article was released only if the others were fetched meanwhile");
+    let src = &pass.sources[0];
+    assert_eq!(
+        (src.error.as_deref(), src.fetched),
+        (None, ARTICLES),
+        "{src:?}"
+    );
+    let peak = site.peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (2..=PER_HOST).contains(&peak),
+        "{peak} article requests at once; the host allows {PER_HOST}"
+    );
+    // The oldest article was answered last, yet the articles are stored (and their posts
+    // queued) oldest first, as the listing orders them.
+    let db = rusqlite::Connection::open(dir.path().join("niryat.sqlite3")).unwrap();
+    let column = |sql: &str| -> Vec<rusqlite::types::Value> {
+        let mut stmt = db.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let stored = column("SELECT url FROM articles ORDER BY id");
+    let oldest_first: Vec<rusqlite::types::Value> = (1..=ARTICLES)
+        .map(|k| rusqlite::types::Value::Text(format!("{}/a/{k}", site.url)))
+        .collect();
+    assert_eq!(stored, oldest_first);
+    let posts = column("SELECT article_id FROM posts ORDER BY id");
+    let sorted = column("SELECT article_id FROM posts ORDER BY article_id");
+    assert_eq!(posts, sorted, "posts queued in article order");
+    assert_eq!(site.asked.lock().unwrap().len(), ARTICLES);
+}
