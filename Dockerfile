@@ -12,10 +12,11 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # 1. Dependencies only: the real manifest and lock file over stub targets.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src tests/integration \
+RUN mkdir -p src tests/integration benches \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
  && : > tests/integration/main.rs \
+ && echo 'fn main() {}' > benches/pipeline.rs \
  && cargo build --release --locked --bin niryat \
  && rm -rf src
 # 2. The real sources. `touch`: COPY keeps the context's modification times, which may be older
