@@ -5,7 +5,7 @@
 #   rootfs  — Debian bookworm slim: assembles a minimal root file system (the binary, the C
 #             libraries it links, CA certificates, tzdata, a passwd entry for uid 10001).
 #   final   — scratch + that root file system: no shell, no apt, no curl (the health check is
-#             `niryat healthcheck`). 27.5 MB (`../shared/tools/container-check -- --version`);
+#             `niryat healthcheck`). 30.6 MB (`../shared/tools/container-check -- --version`);
 #             debian:bookworm-slim alone is 82 MB.
 
 FROM rust:1.95-slim-bookworm AS build
