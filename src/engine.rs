@@ -39,6 +39,11 @@ impl Clock {
             Clock::Fixed(t) => t,
         }
     }
+
+    /// Today in time zone `tz`.
+    pub fn today(self, tz: chrono_tz::Tz) -> NaiveDate {
+        self.now().with_timezone(&tz).date_naive()
+    }
 }
 
 /// Settings, the polite fetcher and the detector.
@@ -111,10 +116,7 @@ impl Engine {
 
     /// Today in the configured time zone.
     pub fn today(&self) -> NaiveDate {
-        self.clock
-            .now()
-            .with_timezone(&self.settings.timezone)
-            .date_naive()
+        self.clock.today(self.settings.timezone)
     }
 
     /// Whether links found on this source's pages may point to internal addresses: only when

@@ -633,9 +633,7 @@ async fn backfill(
 ) -> Result<(), Failure> {
     let settings = load(cli)?;
     find_source(&settings, id)?;
-    let today = chrono::Utc::now()
-        .with_timezone(&settings.timezone)
-        .date_naive();
+    let today = niryat::engine::Clock::System.today(settings.timezone);
     let oldest = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(chrono::NaiveDate::MIN);
     if since > today {
         return Err(usage(format!(

@@ -1202,15 +1202,8 @@ impl Store {
         error: String,
         retry_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.call(move |c| {
-            c.execute(
-                "UPDATE posts SET status = 'failed', attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-                 WHERE id = ?1 AND status != 'dropped'",
-                params![post_id, error, fmt_time(retry_at)],
-            )
-            .map(|_| ())
-        })
-        .await
+        self.mark_unsent(post_id, PostStatus::Failed, error, retry_at)
+            .await
     }
 
     /// A send got no answer (timeout, shutdown mid-send): Telegram may have the message.
@@ -1221,11 +1214,26 @@ impl Store {
         error: String,
         retry_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.mark_unsent(post_id, PostStatus::Uncertain, error, retry_at)
+            .await
+    }
+
+    /// A send that did not reach `sent`: `failed` (an answer came) or `uncertain` (none did,
+    /// counted in `ambiguous`). A dropped post stays dropped.
+    async fn mark_unsent(
+        &self,
+        post_id: i64,
+        status: PostStatus,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let uncertain = i64::from(status == PostStatus::Uncertain);
+        let status = status.as_str();
         self.call(move |c| {
             c.execute(
-                "UPDATE posts SET status = 'uncertain', attempts = attempts + 1, ambiguous = ambiguous + 1,
-                    last_error = ?2, next_attempt_at = ?3 WHERE id = ?1 AND status != 'dropped'",
-                params![post_id, error, fmt_time(retry_at)],
+                "UPDATE posts SET status = ?2, attempts = attempts + 1, ambiguous = ambiguous + ?3,
+                    last_error = ?4, next_attempt_at = ?5 WHERE id = ?1 AND status != 'dropped'",
+                params![post_id, status, uncertain, error, fmt_time(retry_at)],
             )
             .map(|_| ())
         })
