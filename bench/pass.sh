@@ -20,6 +20,7 @@
 #   --cargo-profile P  build with this Cargo profile (default release; --perf uses profiling)
 #   --no-build         do not run cargo build (use the existing target/<profile>/niryat)
 #   --idle-secs S      idle time for --idle (default 30)
+#   BENCH_WRAP="CMD"   run the measured pass under CMD (e.g. "heaptrack -o FILE"; figures include its cost)
 #   --keep             keep the run directory (configs, databases, logs, outputs) and print its path
 #
 # What a measured pass is: a fresh database; a first `niryat once` sees a listing with one item
@@ -276,6 +277,9 @@ niryat_case() { # niryat_case N BINARY LABEL
   # Pass 2, measured: N new items.
   serve_listing "$SITE/listing-full-$n.html"
   from=$(log_len)
+  prefix=()
+  # BENCH_WRAP="heaptrack -o FILE": run the measured pass under a tool (figures then include its cost).
+  [[ -n ${BENCH_WRAP:-} ]] && read -ra prefix <<<"$BENCH_WRAP"
   if [[ $perf == 1 ]]; then
     mkdir -p "$OUTDIR"
     prefix=(perf record -e cpu-clock -F 999 --call-graph "dwarf,32768" -o "$dir/perf.data" --)

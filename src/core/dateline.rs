@@ -167,8 +167,7 @@ static RE_DMY: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(
         r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*,?[ \t]*(?:(?P<d>{DIGIT}{{1,2}})[ \t]*,?[ \t]*)?(?P<m>{MONTH_ALT})\.?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
     );
-    // Built only from compile-time constants; covered by the tests below.
-    Regex::new(&pat).expect("constant dateline regex")
+    compile(&pat)
 });
 
 /// `Place, Month D[,] [YYYY] trailer` (English order: "Raipur, March 5, 2023:", "RAIPUR, Nov 14:").
@@ -176,16 +175,27 @@ static RE_MDY: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(
         r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*(?P<comma>,)?[ \t]*(?P<m>{MONTH_ALT})\.?[ \t]+(?P<d>{DIGIT}{{1,2}})(?:st|nd|rd|th)?[ \t]*,?[ \t]*(?:(?P<y>{DIGIT}{{4}}))?(?P<trail>{TRAIL})"
     );
-    // Built only from compile-time constants; covered by the tests below.
-    Regex::new(&pat).expect("constant dateline regex")
+    compile(&pat)
 });
 
 /// Place only, followed by a strong separator: `रायपुर।`, `खैरागढ़ :—`, `रायपुर, 26 अक्टूबर (आरएनएस)।` handled above.
 static RE_PLACE_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(r"^(?P<place>{PLACE}){QUALIFIER}[ \t]*(?:।|:[ \t]*[-–—]*|[–—]+-*)[ \t]*");
-    // Built only from compile-time constants; covered by the tests below.
-    Regex::new(&pat).expect("constant dateline regex")
+    compile(&pat)
 });
+
+/// The most memory each dateline regex's lazy DFA may hold per searching thread. Their Unicode
+/// letter classes make large DFAs: with the default limits the three held about 7 MB of a pass's
+/// heap (heaptrack; one cache per thread searching).
+const DFA_CACHE: usize = 1 << 20;
+
+fn compile(pat: &str) -> Regex {
+    // Built only from compile-time constants; covered by the tests below.
+    regex::RegexBuilder::new(pat)
+        .dfa_size_limit(DFA_CACHE)
+        .build()
+        .expect("constant dateline regex")
+}
 
 fn parse_num(s: &str) -> Option<u32> {
     let mut n: u32 = 0;

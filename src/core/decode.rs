@@ -80,7 +80,20 @@ fn decode_with(
         .and_then(header_charset)
         .map(|e| (e, CharsetSource::Header))
         .or_else(|| in_document(bytes).map(|e| (non_utf16(e), CharsetSource::Meta)));
-    let profile = Utf8Profile::of(bytes);
+    // Valid UTF-8 (most pages) is copied once; only other bytes are profiled.
+    let valid = std::str::from_utf8(bytes).ok();
+    let profile = match valid {
+        Some(_) => Utf8Profile {
+            // Valid: only whether there is a multi-byte character at all matters.
+            multibyte: usize::from(bytes.iter().any(|&b| b >= 0x80)),
+            invalid: 0,
+        },
+        None => Utf8Profile::of(bytes),
+    };
+    let lossy_utf8 = |bytes: &[u8]| match valid {
+        Some(s) => s.to_owned(),
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    };
     match declared {
         None => {
             if profile.is_utf8_enough() {
@@ -136,10 +149,6 @@ fn finish(
             mislabelled,
         },
     }
-}
-
-fn lossy_utf8(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// UTF-16 cannot be declared from inside an ASCII-readable document; treat it as UTF-8 (HTML spec).
@@ -305,50 +314,103 @@ fn mojibake_byte(c: char) -> Option<u8> {
 /// Legitimate Latin-1 text (`café`) is left alone because `é` alone is not valid UTF-8. Returns `None`
 /// when nothing changed.
 fn repair_mojibake(text: &str) -> Option<String> {
-    // Fast path: every UTF-8 lead byte of a multi-byte sequence decodes to a char in U+00C2..=U+00F4,
-    // which UTF-8 writes as the bytes C3 82..=C3 B4; look for those bytes without decoding.
+    // Every UTF-8 lead byte of a multi-byte sequence decodes to a char in U+00C2..=U+00F4, which
+    // UTF-8 writes as the bytes C3 82..=C3 B4: a run without one cannot be valid UTF-8 once turned
+    // back into bytes. So only the runs around those bytes are looked at, and the text between
+    // them is copied as it is, without decoding it character by character.
     let bytes = text.as_bytes();
-    let suspect = memchr::memchr_iter(0xC3, bytes)
-        .any(|i| bytes.get(i + 1).is_some_and(|b| (0x82..=0xB4).contains(b)));
-    if !suspect {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut run: Vec<u8> = Vec::new();
-    let mut run_text = String::new();
-    let mut changed = false;
-    let flush = |run: &mut Vec<u8>, run_text: &mut String, out: &mut String, changed: &mut bool| {
-        if !run.is_empty() {
-            match std::str::from_utf8(run) {
-                Ok(s) => {
-                    out.push_str(s);
-                    *changed = true;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut done = 0;
+    for i in memchr::memchr_iter(0xC3, bytes) {
+        if i < done || !bytes.get(i + 1).is_some_and(|b| (0x82..=0xB4).contains(b)) {
+            continue;
+        }
+        // The maximal run of images of bytes around position i.
+        let mut start = i;
+        for c in text[done..i].chars().rev() {
+            if mojibake_byte(c).is_none() {
+                break;
+            }
+            start -= c.len_utf8();
+        }
+        let mut end = start;
+        let mut run: Vec<u8> = Vec::new();
+        for c in text[start..].chars() {
+            match mojibake_byte(c) {
+                Some(b) => {
+                    run.push(b);
+                    end += c.len_utf8();
                 }
-                Err(_) => out.push_str(run_text),
+                None => break,
             }
-            run.clear();
-            run_text.clear();
         }
-    };
-    for c in text.chars() {
-        match mojibake_byte(c) {
-            Some(b) => {
-                run.push(b);
-                run_text.push(c);
-            }
-            None => {
-                flush(&mut run, &mut run_text, &mut out, &mut changed);
-                out.push(c);
-            }
+        done = end;
+        if let Ok(fixed) = std::str::from_utf8(&run) {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..start]);
+            o.push_str(fixed);
+            copied = end;
         }
     }
-    flush(&mut run, &mut run_text, &mut out, &mut changed);
-    changed.then_some(out)
+    out.map(|mut o| {
+        o.push_str(&text[copied..]);
+        o
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The repair as first written: every character of the text decoded and looked at.
+    fn repair_by_every_char(text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut run: Vec<u8> = Vec::new();
+        let mut run_text = String::new();
+        let mut changed = false;
+        let mut flush = |run: &mut Vec<u8>, run_text: &mut String, out: &mut String| {
+            if !run.is_empty() {
+                match std::str::from_utf8(run) {
+                    Ok(s) => {
+                        out.push_str(s);
+                        changed = true;
+                    }
+                    Err(_) => out.push_str(run_text),
+                }
+                run.clear();
+                run_text.clear();
+            }
+        };
+        for c in text.chars() {
+            match mojibake_byte(c) {
+                Some(b) => {
+                    run.push(b);
+                    run_text.push(c);
+                }
+                None => {
+                    flush(&mut run, &mut run_text, &mut out);
+                    out.push(c);
+                }
+            }
+        }
+        flush(&mut run, &mut run_text, &mut out);
+        changed.then_some(out)
+    }
+
+    proptest::proptest! {
+        /// Looking only around the bytes C3 82..B4 repairs exactly what looking at every
+        /// character repairs.
+        #[test]
+        fn repair_around_lead_bytes_is_repair_of_every_char(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "निर्यात", " ", "a", "é", "café", "Ã", "Â", "©", "à¤¨", "à¤¿", "€", "™", "â€™", "Ã©", "ß", "ô", "\u{80}", "×",
+            ][..]), 0..16)
+        ) {
+            let text = pieces.concat();
+            proptest::prop_assert_eq!(repair_mojibake(&text), repair_by_every_char(&text));
+        }
+    }
 
     const SEED: &str = include_str!("../../tests/fixtures/corpus/seed-article.txt");
     const HEADLINE: &str = "जिला स्तरीय निर्यात संवर्धन समिति का वर्चुअल बैठक का हुआ आयोजन";

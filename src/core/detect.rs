@@ -30,7 +30,7 @@ use crate::core::dateline;
 use crate::core::districts::{self, District};
 use crate::core::logit::sigmoid;
 use crate::core::text::{normalize, percent_decode, prefix_chars};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -516,11 +516,11 @@ impl Entry {
 /// The size limit of every compiled pattern and of the set.
 const SIZE_LIMIT: usize = 64 << 20;
 
-/// The most memory the set's lazy DFA may hold, per thread searching at once; past this it is
-/// cleared and rebuilt. The overlapping search over Devanagari text keeps finding new states, so
-/// the cache grows to whatever it is allowed: 64 MiB instead of 8 raised the peak RSS of a pass
-/// over 1,000 articles from 151 to 175 MB for about 5 % less CPU (BENCHMARKS.md).
-const DFA_CACHE: usize = 8 << 20;
+/// The most memory a `re:` entry's lazy DFA may hold, per thread searching at once; past this it
+/// is cleared and rebuilt. (When every entry was in one `RegexSet`, its overlapping search over
+/// Devanagari text grew the cache to whatever it was allowed: 64 MiB raised a pass's peak RSS by
+/// 24 MB. Only the two dozen `re:` entries use regexes now, each with its literal prefilter.)
+const DFA_CACHE: usize = 1 << 20;
 
 fn bad_entry(e: &Entry, message: String) -> VocabError {
     VocabError::Pattern {
@@ -545,20 +545,138 @@ fn compile_entry(e: &Entry) -> Result<Regex, VocabError> {
     let src = entry_regex(e).map_err(|m| bad_entry(e, m))?;
     RegexBuilder::new(&src)
         .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_CACHE)
         .build()
         .map_err(|err| bad_entry(e, err.to_string()))
 }
 
-/// A compiled list of patterns: one RegexSet pass tells which fired, individual regexes give positions.
+/// One word of a plain (non-`re:`) entry over normalised text: the token must equal `text`, or with
+/// `prefix` (an entry word ending in `*`) start with it.
+#[derive(Debug, Clone)]
+struct Word {
+    text: String,
+    prefix: bool,
+}
+
+impl Word {
+    fn fits(&self, token: &str) -> bool {
+        if self.prefix {
+            token.starts_with(self.text.as_str())
+        } else {
+            token == self.text
+        }
+    }
+}
+
+/// The words of a plain entry, as [`entry_regex`] reads them: each whitespace-separated word
+/// normalised (a word that normalises to several tokens gives several words, the `*` going to the
+/// last); `None` for a `re:` entry.
+fn entry_words(e: &Entry) -> Option<Vec<Word>> {
+    if e.text.starts_with("re:") {
+        return None;
+    }
+    let mut out = Vec::new();
+    for w in e.text.split_whitespace() {
+        let prefix = w.ends_with('*');
+        let norm = normalize(w);
+        let toks: Vec<&str> = norm.split(' ').filter(|t| !t.is_empty()).collect();
+        let last = toks.len().saturating_sub(1);
+        for (k, t) in toks.iter().enumerate() {
+            out.push(Word {
+                text: (*t).to_string(),
+                prefix: prefix && k == last,
+            });
+        }
+    }
+    Some(out)
+}
+
+/// Tokens of normalised text: the pieces between single spaces (what the patterns' `(?:^| )` and
+/// `( |$)` delimit), with their byte offsets.
+struct Tokens<'a> {
+    text: &'a str,
+    /// (start, end) byte offsets of every piece of `text.split(' ')`, empty ones included.
+    spans: Vec<(usize, usize)>,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut spans = Vec::with_capacity(text.len() / 6 + 1);
+        let mut start = 0;
+        for i in memchr::memchr_iter(b' ', text.as_bytes()) {
+            spans.push((start, i));
+            start = i + 1;
+        }
+        spans.push((start, text.len()));
+        Tokens { text, spans }
+    }
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+    fn get(&self, t: usize) -> &'a str {
+        let (a, b) = self.spans[t];
+        &self.text[a..b]
+    }
+    /// The token starting at byte `start`.
+    fn at(&self, start: usize) -> Option<usize> {
+        self.spans.binary_search_by_key(&start, |s| s.0).ok()
+    }
+    /// `words` match the tokens from `t` on.
+    fn fits(&self, words: &[Word], t: usize) -> bool {
+        t + words.len() <= self.len()
+            && words
+                .iter()
+                .enumerate()
+                .all(|(k, w)| w.fits(self.get(t + k)))
+    }
+    /// Token indices where `words` match one after another as a regex's `find_iter` reports them:
+    /// a match takes the space after it, so the next one starts a token later.
+    fn matches(&self, words: &[Word]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut t = 0;
+        while t < self.len() {
+            if self.fits(words, t) {
+                out.push(t);
+                t += words.len() + 1;
+            } else {
+                t += 1;
+            }
+        }
+        out
+    }
+    /// The bytes a match of `len` tokens at `t` covers, the spaces around it included (as the
+    /// regex `(?:^| )(…)(?: |$)` matches them).
+    fn span(&self, t: usize, len: usize) -> (usize, usize) {
+        let a = if t == 0 { 0 } else { self.spans[t].0 - 1 };
+        let last = t + len - 1;
+        let b = self.spans[last].1 + usize::from(last + 1 < self.len());
+        (a, b)
+    }
+}
+
+/// A compiled list of patterns: which fired, and where.
 ///
-/// The individual regexes are compiled on first use: only patterns that fire need positions, and a
-/// few hundred eagerly compiled regexes (each with its own prefilter and one-pass DFA) cost most of
-/// the detector's start-up time and memory. The set compiles every pattern, so a pattern that
+/// Plain entries (words, `*` for a prefix) are matched token by token: one Aho-Corasick automaton
+/// over `" " + first word` of every entry finds the candidate tokens in one scan, and each
+/// candidate is checked against the entry's words. This is what the regex
+/// `(?:^| )(w1 w2[^ ]*)(?: |$)` of [`entry_regex`] matches, at a fraction of the cost of a
+/// `RegexSet` of hundreds of such patterns (whose overlapping lazy-DFA search over Devanagari text
+/// was most of the detector's time, and whose per-thread DFA caches most of its memory). Only the
+/// two dozen `re:` entries are regexes, each searched on its own (a set of them, searched for
+/// overlapping matches, still cost 9 % of a pass in rebuilding its DFA states). A pattern that
 /// would not compile fails [`Matcher::new`], named.
 struct Matcher {
-    set: RegexSet,
+    /// Over `" " + first word` of the plain entries; `None` when there are none.
+    ac: Option<aho_corasick::AhoCorasick>,
+    /// Per automaton pattern: the first word and the plain entries starting with it.
+    firsts: Vec<(String, Vec<usize>)>,
+    /// Per entry: its words, or `None` for a `re:` entry.
+    words: Vec<Option<Vec<Word>>>,
+    /// The `re:` entries (their regexes are compiled with the matcher).
+    set_entries: Vec<usize>,
     srcs: Vec<String>,
-    res: Vec<std::sync::OnceLock<Regex>>,
+    /// Per entry: the regex of a `re:` entry.
+    res: Vec<Option<Regex>>,
     labels: Vec<String>,
     /// index into the owning group list (for topic/negative), else 0.
     owner: Vec<usize>,
@@ -569,63 +687,154 @@ impl Matcher {
         let mut srcs = Vec::new();
         let mut labels = Vec::new();
         let mut owner = Vec::new();
-        for (e, o) in &items {
-            srcs.push(entry_regex(e).map_err(|m| bad_entry(e, m))?);
+        let mut words = Vec::new();
+        let mut firsts: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut first_index: std::collections::HashMap<String, usize> = Default::default();
+        let mut set_entries = Vec::new();
+        let mut res: Vec<Option<Regex>> = items.iter().map(|_| None).collect();
+        for (i, (e, o)) in items.iter().enumerate() {
+            let src = entry_regex(e).map_err(|m| bad_entry(e, m))?;
+            let w = entry_words(e);
+            match &w {
+                Some(w) => {
+                    let first = w[0].text.clone();
+                    let k = *first_index.entry(first.clone()).or_insert_with(|| {
+                        firsts.push((first, Vec::new()));
+                        firsts.len() - 1
+                    });
+                    firsts[k].1.push(i);
+                }
+                None => set_entries.push(i),
+            }
+            words.push(w);
+            srcs.push(src);
             labels.push(e.text.clone());
             owner.push(*o);
         }
-        let set = match RegexSetBuilder::new(&srcs)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(DFA_CACHE)
-            .build()
-        {
-            Ok(set) => set,
-            Err(err) => {
-                // Name the entry at fault when one fails alone.
-                for (e, _) in &items {
-                    compile_entry(e)?;
-                }
-                return Err(VocabError::Invalid {
-                    origin: "vocabulary".into(),
-                    section: "all".into(),
-                    message: err.to_string(),
-                });
-            }
+        // The `re:` entries are few; each is compiled here (a bad one is named) and searched on
+        // its own, with its own literal prefilter.
+        for &i in &set_entries {
+            let e = items[i].0;
+            res[i] = Some(compile_entry(e)?);
+        }
+        let ac = if firsts.is_empty() {
+            None
+        } else {
+            let pats: Vec<String> = firsts.iter().map(|(w, _)| format!(" {w}")).collect();
+            Some(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::Standard)
+                    .build(&pats)
+                    .map_err(|err| VocabError::Invalid {
+                        origin: "vocabulary".into(),
+                        section: "all".into(),
+                        message: err.to_string(),
+                    })?,
+            )
         };
         Ok(Matcher {
-            set,
-            res: srcs.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            ac,
+            firsts,
+            words,
+            set_entries,
+            res,
             srcs,
             labels,
             owner,
         })
     }
 
-    /// Pattern `i` alone, compiled on first use.
+    /// The regex of `re:` entry `i`.
     fn re(&self, i: usize) -> &Regex {
-        self.res[i].get_or_init(|| {
-            RegexBuilder::new(&self.srcs[i])
-                .size_limit(SIZE_LIMIT)
-                .build()
-                // The same source compiled as part of the set, within the same limit.
-                .unwrap_or_else(|e| panic!("pattern {:?} compiled in the set: {e}", self.srcs[i]))
-        })
+        self.res[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("entry {:?} is not a re: entry", self.srcs[i]))
     }
 
-    /// Indices of patterns matching `text`.
+    /// Calls `hit(entry)` for every plain entry matching at some token (an entry may be reported
+    /// more than once); stops when `hit` returns true.
+    fn plain_hits(&self, toks: &Tokens<'_>, mut hit: impl FnMut(usize) -> bool) {
+        let Some(ac) = &self.ac else { return };
+        let mut check = |p: usize, t: usize| {
+            self.firsts[p].1.iter().any(|&i| {
+                let w = self.words[i].as_deref().unwrap_or_default();
+                toks.fits(w, t) && hit(i)
+            })
+        };
+        // The first token has no space before it.
+        let first = toks.get(0);
+        for (p, (w, _)) in self.firsts.iter().enumerate() {
+            if first.starts_with(w.as_str()) && check(p, 0) {
+                return;
+            }
+        }
+        for m in ac.find_overlapping_iter(toks.text) {
+            if let Some(t) = toks.at(m.start() + 1)
+                && check(m.pattern().as_usize(), t)
+            {
+                return;
+            }
+        }
+    }
+
+    /// Indices of patterns matching `text`, ascending.
     fn matching(&self, text: &str) -> Vec<usize> {
         if text.is_empty() {
             return Vec::new();
         }
-        self.set.matches(text).into_iter().collect()
+        let mut on = vec![false; self.words.len()];
+        self.plain_hits(&Tokens::new(text), |i| {
+            on[i] = true;
+            false
+        });
+        for &i in &self.set_entries {
+            if self.re(i).is_match(text) {
+                on[i] = true;
+            }
+        }
+        on.iter()
+            .enumerate()
+            .filter_map(|(i, &b)| b.then_some(i))
+            .collect()
+    }
+
+    /// Some pattern matches `text`.
+    fn is_match(&self, text: &str) -> bool {
+        if text.is_empty() {
+            return false;
+        }
+        let mut any = false;
+        self.plain_hits(&Tokens::new(text), |_| {
+            any = true;
+            true
+        });
+        any || self.set_entries.iter().any(|&i| self.re(i).is_match(text))
+    }
+
+    /// Byte ranges of the successive non-overlapping matches of pattern `i` (as `find_iter`).
+    fn ranges(&self, i: usize, text: &str) -> Vec<(usize, usize)> {
+        match &self.words[i] {
+            Some(w) => {
+                let toks = Tokens::new(text);
+                toks.matches(w)
+                    .into_iter()
+                    .map(|t| toks.span(t, w.len()))
+                    .collect()
+            }
+            None => self
+                .re(i)
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+        }
     }
 
     /// Token positions of every match of pattern `i` (token index of the match start).
     fn positions(&self, i: usize, text: &str, starts: &[usize]) -> Vec<usize> {
-        self.re(i)
-            .find_iter(text)
-            .map(|m| {
-                let mut b = m.start();
+        self.ranges(i, text)
+            .into_iter()
+            .map(|(start, _)| {
+                let mut b = start;
                 if text.as_bytes().get(b) == Some(&b' ') {
                     b += 1;
                 }
@@ -1023,7 +1232,7 @@ impl Detector {
         let in_sentences =
             std::iter::once((&t_title, "title")).chain(body_sentences.iter().map(|s| (s, "body")));
         for (sentence, field) in in_sentences {
-            if self.export_words.set.is_match(sentence) {
+            if self.export_words.is_match(sentence) {
                 export_sentences += 1;
             }
             let Some((dist, i, j)) = self.closest_pair(sentence) else {
@@ -1115,12 +1324,7 @@ impl Detector {
         }
         let mut out = norm.to_string();
         for i in idx {
-            let ranges: Vec<(usize, usize)> = self
-                .ignore
-                .re(i)
-                .find_iter(&out)
-                .map(|m| (m.start(), m.end()))
-                .collect();
+            let ranges = self.ignore.ranges(i, &out);
             if ranges.is_empty() {
                 continue;
             }
@@ -1479,6 +1683,68 @@ mod tests {
             assert!(v.post(), "{hq}: {:?}", v.reasons);
             assert_eq!(v.district.map(|d| d.en), Some(*en), "{hq}: {:?}", v.reasons);
         }
+    }
+
+    /// The token matcher finds exactly what each entry's regex ([`entry_regex`]) finds: the same
+    /// patterns fire, at the same places, over every text of the corpora (titles, bodies, their
+    /// sentences, masked and not) and over hostile token sequences.
+    #[test]
+    fn the_token_matcher_agrees_with_the_entry_regexes() {
+        let d = det();
+        let mut texts: Vec<String> = Vec::new();
+        for src in [
+            include_str!("../../tests/fixtures/corpus/dev.jsonl"),
+            include_str!("../../tests/fixtures/corpus/synthetic.jsonl"),
+        ] {
+            for row in crate::core::eval::parse_jsonl(src).expect("corpus parses") {
+                texts.push(normalize(&row.title));
+                let body = normalize(&row.text);
+                texts.push(d.mask(&body, &mut Vec::new()));
+                texts.push(body);
+                texts.extend(normalized_sentences(&row.text));
+            }
+        }
+        // Repeats and prefixes: a match takes the space after it, so "a a a" holds two of "a".
+        texts.extend(
+            [
+                "निर्यात निर्यात निर्यात",
+                "निर्यात संवर्धन निर्यात संवर्धन समिति",
+                "export export export promotion council councils",
+                "निर्यातक निर्यातकों एक्सपोर्टर्स",
+                "",
+                " निर्यात",
+                "निर्यात  संवर्धन",
+            ]
+            .map(String::from),
+        );
+        let matchers = [
+            &d.scored,
+            &d.event,
+            &d.export_words,
+            &d.event_nouns,
+            &d.cg,
+            &d.other,
+            &d.ignore,
+        ];
+        let mut fired = 0;
+        for m in matchers {
+            let set = regex::RegexSet::new(&m.srcs).expect("set");
+            let res: Vec<Regex> = m.srcs.iter().map(|s| Regex::new(s).expect("re")).collect();
+            for t in &texts {
+                let want: Vec<usize> = set.matches(t).into_iter().collect();
+                assert_eq!(m.matching(t), want, "patterns matching {t:?}");
+                assert_eq!(m.is_match(t), !want.is_empty(), "{t:?}");
+                let starts = token_starts(t);
+                for i in want {
+                    fired += 1;
+                    let ranges: Vec<(usize, usize)> =
+                        res[i].find_iter(t).map(|x| (x.start(), x.end())).collect();
+                    assert_eq!(m.ranges(i, t), ranges, "{:?} in {t:?}", m.srcs[i]);
+                    assert!(!m.positions(i, t, &starts).is_empty());
+                }
+            }
+        }
+        assert!(fired > 1000, "only {fired} matches checked");
     }
 
     /// Classify the dev.jsonl row whose URL contains `url_part`.

@@ -113,6 +113,22 @@ fn close_implied(stack: &mut Vec<&str>, name: &str) {
 /// is removed: every element and every text stays. Linear in the page size; a page that is not
 /// that deep comes back borrowed, unchanged.
 pub fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
+    rewrite(html, false)
+}
+
+/// The page with its nesting capped ([`cap_depth`]) and what no reader of the tree looks at left
+/// out, so that the parser does not tokenize it: the text of `<script>` and `<style>` elements
+/// (the elements themselves stay, empty) and comments. Only where the end is certain: a comment
+/// that ends at its first `-->` (not `<!-->`, `<!--->` or one holding `--!>`), a style or script
+/// whose end tag is `</style` or `</script` followed by a space, `/` or `>`, and a script without
+/// `<!--` (which could start the escaped states in which `</script>` does not end it). Anything
+/// else goes to the parser unchanged. The text of the page is the same either way; the bench
+/// pages (`bench/pages.py`) lose about a quarter of their bytes.
+pub fn lighten(html: &str) -> std::borrow::Cow<'_, str> {
+    rewrite(html, true)
+}
+
+fn rewrite(html: &str, elide: bool) -> std::borrow::Cow<'_, str> {
     let b = html.as_bytes();
     let mut stack: Vec<&str> = Vec::new();
     // Elements closed early by the cap whose own end tag is still to come, by name.
@@ -126,8 +142,14 @@ pub fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
             .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b':' | b'_')))
             .map_or(b.len(), |n| from + n)
     };
-    let find =
-        |from: usize, pat: &str| html.get(from..).and_then(|s| s.find(pat)).map(|n| from + n);
+    let find = |from: usize, pat: &str| {
+        let hay = b.get(from..)?;
+        match pat.as_bytes() {
+            [one] => memchr::memchr(*one, hay),
+            many => memchr::memmem::find(hay, many),
+        }
+        .map(|n| from + n)
+    };
     // Replaces html[from..to] by `with` in the output (built only once something changes).
     let edit =
         |out: &mut Option<String>, copied: &mut usize, from: usize, to: usize, with: &str| {
@@ -136,10 +158,32 @@ pub fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
             o.push_str(with);
             *copied = to;
         };
+    // Cleared for good at the first thing this scan does not follow exactly as html5ever's
+    // tokenizer does (foreign content, `<script/>`, a script that may hold escaped markup, a raw
+    // text without its end tag); from there on nothing more is left out.
+    let mut safe = elide;
+    let is_space = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
     while let Some(lt) = find(i, "<") {
         let next = b.get(lt + 1).copied().unwrap_or(0);
-        if html[lt..].starts_with("<!--") {
-            i = find(lt + 4, "-->").map_or(b.len(), |e| e + 3);
+        if b[lt..].starts_with(b"<!--") {
+            // Where the tokenizer ends it: `<!-->` and `<!--->` at once, else at the first
+            // `-->` or `--!>`.
+            let body = lt + 4;
+            let e = if b[body..].starts_with(b">") {
+                Some(body + 1)
+            } else if b[body..].starts_with(b"->") {
+                Some(body + 2)
+            } else {
+                let a = find(body, "-->").map(|e| e + 3);
+                let c = find(body, "--!>").map(|e| e + 4);
+                a.into_iter().chain(c).min()
+            };
+            i = e.unwrap_or(b.len());
+            match e {
+                Some(e) if safe => edit(&mut out, &mut copied, lt, e, ""),
+                Some(_) => {}
+                None => safe = false,
+            }
             continue;
         }
         if next == b'!' || next == b'?' {
@@ -149,26 +193,63 @@ pub fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
         let closing = next == b'/';
         let start = if closing { lt + 2 } else { lt + 1 };
         if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
-            i = lt + 1;
+            i = match b.get(start) {
+                // `</>` is dropped, `</` + anything else is a bogus comment up to `>`.
+                Some(b'>') if closing => start + 1,
+                Some(_) if closing => find(start, ">").map_or(b.len(), |e| e + 1),
+                _ => lt + 1,
+            };
             continue;
         }
         let ne = name_end(start);
         let name = &html[start..ne];
-        // The tag's closing '>' (quoted attribute values may hold '>').
+        // The tag as the tokenizer reads it: its name runs to a space, `/` or `>`; then
+        // attributes, whose values only may be quoted (a quoted value may hold `>`).
         let mut j = ne;
-        let mut quote = 0u8;
-        while j < b.len() {
-            let c = b[j];
-            if quote != 0 {
-                if c == quote {
-                    quote = 0;
-                }
-            } else if c == b'"' || c == b'\'' {
-                quote = c;
-            } else if c == b'>' {
-                break;
-            }
+        while j < b.len() && !is_space(b[j]) && b[j] != b'/' && b[j] != b'>' {
             j += 1;
+        }
+        let full_name = &html[start..j];
+        let mut self_closing = false;
+        while j < b.len() {
+            match b[j] {
+                c if is_space(c) => j += 1,
+                b'>' => break,
+                b'/' => {
+                    j += 1;
+                    if b.get(j) == Some(&b'>') {
+                        self_closing = true;
+                        break;
+                    }
+                }
+                _ => {
+                    // An attribute name (a leading `=` belongs to it), then maybe `=` and a value.
+                    j += 1;
+                    while j < b.len() && !is_space(b[j]) && !matches!(b[j], b'/' | b'>' | b'=') {
+                        j += 1;
+                    }
+                    while j < b.len() && is_space(b[j]) {
+                        j += 1;
+                    }
+                    if b.get(j) == Some(&b'=') {
+                        j += 1;
+                        while j < b.len() && is_space(b[j]) {
+                            j += 1;
+                        }
+                        match b.get(j) {
+                            Some(&q) if q == b'"' || q == b'\'' => {
+                                j = memchr::memchr(q, &b[j + 1..])
+                                    .map_or(b.len(), |n| j + 1 + n + 1);
+                            }
+                            _ => {
+                                while j < b.len() && !is_space(b[j]) && b[j] != b'>' {
+                                    j += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         let end = (j + 1).min(b.len());
         i = end;
@@ -187,26 +268,43 @@ pub fn cap_depth(html: &str) -> std::borrow::Cow<'_, str> {
             }
             continue;
         }
-        let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
+        let raw = one_of(full_name, RAW_TEXT);
+        if one_of(full_name, &["svg", "math", "plaintext"]) || (raw && self_closing) {
+            // Foreign content (where <style> and <script> are elements and CDATA exists), a
+            // page that is all text from here, or a raw-text tag written self-closing (which
+            // HTML ignores and SVG does not).
+            safe = false;
+        }
         if self_closing || one_of(name, VOID) {
             continue;
         }
-        if one_of(name, RAW_TEXT) {
-            // Skip to its end tag; the end tag itself is then read (and ignored) by the loop.
+        if raw {
+            // Skip to its end tag (`</name` and a space, `/` or `>`); the end tag itself is then
+            // read (and ignored) by the loop.
+            let n = full_name.len();
             let mut k = end;
-            i = loop {
+            let found = loop {
                 match find(k, "</") {
                     Some(p)
-                        if !b
-                            .get(p + 2..p + 2 + name.len())
-                            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes())) =>
+                        if b.get(p + 2..p + 2 + n)
+                            .is_some_and(|m| m.eq_ignore_ascii_case(full_name.as_bytes()))
+                            && b.get(p + 2 + n)
+                                .is_some_and(|&c| is_space(c) || c == b'/' || c == b'>') =>
                     {
-                        k = p + 2;
+                        break Some(p);
                     }
-                    Some(p) => break p,
-                    None => break b.len(),
+                    Some(p) => k = p + 2,
+                    None => break None,
                 }
             };
+            i = found.unwrap_or(b.len());
+            let script = full_name.eq_ignore_ascii_case("script");
+            if found.is_none() || (script && memchr::memmem::find(&b[end..i], b"<!--").is_some()) {
+                safe = false;
+            }
+            if safe && i > end && (script || full_name.eq_ignore_ascii_case("style")) {
+                edit(&mut out, &mut copied, end, i, "");
+            }
             continue;
         }
         close_implied(&mut stack, name);
@@ -255,10 +353,10 @@ pub enum ParseError {
 /// Bytes fed to the parser between two looks at the clock.
 const CHUNK: usize = 32 * 1024;
 
-/// Parse a whole document, nesting capped, within `budget`. A page that fits in one chunk is
+/// Parse a whole document, nesting capped and lightened ([`lighten`]), within `budget`. A page that fits in one chunk is
 /// always parsed; a longer one is given up when the budget is spent before its end.
 pub fn parse(html: &str, budget: Budget) -> Result<Html, ParseError> {
-    let html = cap_depth(html);
+    let html = lighten(html);
     let started = Instant::now();
     let mut parser = driver::parse_document(
         HtmlTreeSink::new(Html::new_document()),
@@ -307,6 +405,126 @@ pub(crate) fn deep_document(depth: usize, text: &str) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every text of a parsed page outside `<script>` and `<style>`, in document order, with the
+    /// names of the elements and their attributes: what readers of the tree can see.
+    fn visible(doc: &Html) -> String {
+        let mut out = String::new();
+        for node in doc.tree.root().descendants() {
+            match node.value() {
+                scraper::Node::Element(e) => {
+                    out.push_str(&format!("<{}", e.name()));
+                    for (k, v) in e.attrs() {
+                        out.push_str(&format!(" {k}={v:?}"));
+                    }
+                    out.push('>');
+                }
+                scraper::Node::Text(t) => {
+                    let hidden = node
+                        .parent()
+                        .and_then(|p| p.value().as_element())
+                        .is_some_and(|e| matches!(e.name(), "script" | "style"));
+                    if !hidden {
+                        out.push_str(t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Pieces of markup that make scripts, styles and comments end somewhere else than they seem to.
+    const TRICKY: &[&str] = &[
+        "<p>निर्यात",
+        "</p>",
+        "<script>",
+        "</script>",
+        "</script ",
+        "</scripts>",
+        "<script type=\"x\">var a = '</p>';",
+        "<!--",
+        "-->",
+        "--!>",
+        "<!-->",
+        "<!--->",
+        "<style>",
+        "</style>",
+        "</styles>",
+        "p { color: red }",
+        "<textarea>",
+        "</textarea>",
+        "<title>",
+        "</title>",
+        "<svg>",
+        "</svg>",
+        "<div class=\"a\">",
+        "</div>",
+        " बैठक ",
+        "a<b",
+        ">",
+        "<script/>",
+        "<noscript>",
+        "</noscript>",
+        "<a title='x>",
+        "'>",
+        "<p \"a>",
+        "</ x>",
+        "</>",
+        "<!DOCTYPE html>",
+        "<?x>",
+        "<math>",
+        "<template>",
+        "<script.x>",
+        "<p a=b\"c>",
+        "<p =x>",
+        "<style/>",
+        "<img src=x/>",
+    ];
+
+    #[test]
+    fn lightening_drops_scripts_styles_and_comments_only() {
+        let page = "<html><head><style>body { margin: 0 }</style><script>var x = 1;</script></head>\
+                    <body><!-- menu --><p>निर्यात<!-- x --> बैठक</p><script src=\"a.js\"></script>\
+                    <script><!-- document.write('<script>y</script>'); --></script><p>end</p></body></html>";
+        let light = lighten(page);
+        assert!(!light.contains("margin") && !light.contains("var x") && !light.contains("menu"));
+        assert!(
+            light.contains("document.write"),
+            "a script holding <!-- is kept whole"
+        );
+        assert!(
+            light.contains("<style></style><script></script>"),
+            "{light}"
+        );
+        assert_eq!(
+            visible(&parse(page, Budget::default()).expect("parsed")),
+            visible(&Html::parse_document(page))
+        );
+        assert_eq!(
+            cap_depth(page),
+            std::borrow::Cow::Borrowed(page),
+            "cap_depth alone changes nothing"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// However scripts, styles and comments are cut, the parsed page shows the same elements
+        /// and texts lightened or not.
+        #[test]
+        fn lightening_never_changes_what_a_page_shows(
+            pieces in proptest::collection::vec(proptest::sample::select(TRICKY), 0..24)
+        ) {
+            let page = pieces.concat();
+            prop_assert_eq!(
+                visible(&parse(&page, Budget::default()).expect("parsed")),
+                visible(&Html::parse_document(&page)),
+                "{}", page
+            );
+        }
+    }
 
     pub(crate) fn nested(depth: usize) -> String {
         let mut s = String::from("<html><body>");
