@@ -55,9 +55,11 @@ pub struct Engine {
     pub shutdown: Shutdown,
     /// What "today" is for dated listings and `max_age`.
     pub clock: Clock,
-    /// One permit per core: how many pages are decoded, parsed and classified at once on the
-    /// blocking pool (more would only add threads and memory, not speed).
+    /// One permit per core: how many pages are decoded, parsed and classified at once (more
+    /// would only queue more pages in memory, not add speed).
     pub(crate) cpu: Arc<tokio::sync::Semaphore>,
+    /// The threads that do it, one per core.
+    pub(crate) workers: Arc<crate::workers::Workers>,
 }
 
 impl Engine {
@@ -82,6 +84,7 @@ impl Engine {
             shutdown,
             clock: Clock::System,
             cpu: Arc::new(tokio::sync::Semaphore::new(cores())),
+            workers: Arc::new(crate::workers::Workers::new(cores())),
         })
     }
 

@@ -7,7 +7,6 @@
 //! cannot be processed at all (too slow to parse, or one that makes the extractor panic) is [`ItemError::Unprocessable`]: recorded as seen with its reason, never
 //! retried, and never takes the process down.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -101,9 +100,7 @@ impl Engine {
         };
         // One page per core at a time; the permit is held until the page is done.
         let _cpu = self.cpu.acquire().await.map_err(|_| ItemError::Stopped)?;
-        let outcome =
-            tokio::task::spawn_blocking(move || std::panic::catch_unwind(AssertUnwindSafe(job)))
-                .await;
+        let outcome = self.workers.run(job).await;
         let unprocessable = |reason: String| ItemError::Unprocessable {
             url: entry.url.to_string(),
             reason,
@@ -115,8 +112,8 @@ impl Engine {
                 "the extractor failed on this page ({})",
                 panic_text(panic.as_ref())
             ))),
-            Err(join) => Err(unprocessable(format!(
-                "the extractor did not finish: {join}"
+            Err(gone) => Err(unprocessable(format!(
+                "the extractor did not finish: {gone}"
             ))),
         }
     }

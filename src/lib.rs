@@ -27,6 +27,7 @@
 //!   page and `/readyz` see them; [`metrics`]: the Prometheus metrics; [`server`]: the HTTP
 //!   endpoint (`/healthz`, `/readyz`, `/metrics`, the status page `/`).
 //! * [`shutdown`]: SIGINT/SIGTERM handling, checked between items; SIGHUP asks for a reload.
+//! * [`workers`]: one thread per core that decodes, parses and classifies fetched pages.
 //! * [`logging`]: text or JSON logs (`NIRYAT_LOG_FORMAT`), the token redacted from every line.
 //! * [`backoff`], [`errors`]: the one backoff policy and the one error-chain formatter.
 //! * [`discover`]: `niryat discover` — fetches a page and its probes; [`core::discover`] judges them.
@@ -54,3 +55,4 @@ pub mod schedule;
 pub mod server;
 pub mod shutdown;
 pub mod store;
+pub mod workers;
