@@ -55,10 +55,7 @@ pub struct Engine {
     pub shutdown: Shutdown,
     /// What "today" is for dated listings and `max_age`.
     pub clock: Clock,
-    /// One permit per core: how many pages are decoded, parsed and classified at once (more
-    /// would only queue more pages in memory, not add speed).
-    pub(crate) cpu: Arc<tokio::sync::Semaphore>,
-    /// The threads that do it, one per core.
+    /// The threads that decode, parse and classify pages, one per core.
     pub(crate) workers: Arc<crate::workers::Workers>,
 }
 
@@ -83,7 +80,6 @@ impl Engine {
             detector,
             shutdown,
             clock: Clock::System,
-            cpu: Arc::new(tokio::sync::Semaphore::new(cores())),
             workers: Arc::new(crate::workers::Workers::new(cores())),
         })
     }

@@ -98,8 +98,7 @@ impl Engine {
                 })
             }
         };
-        // One page per core at a time; the permit is held until the page is done.
-        let _cpu = self.cpu.acquire().await.map_err(|_| ItemError::Stopped)?;
+        // One page per core at a time (the workers hand out one permit per thread).
         let outcome = self.workers.run(job).await;
         let unprocessable = |reason: String| ItemError::Unprocessable {
             url: entry.url.to_string(),

@@ -11,14 +11,17 @@ use std::sync::{Arc, Mutex};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The pool's threads are gone (they only stop when the pool is dropped).
+/// The pool's threads could not start, or are gone (they only stop when the pool is dropped).
 #[derive(Debug, thiserror::Error)]
-#[error("the page workers have stopped")]
-pub struct Gone;
+#[error("the page workers are not running: {0}")]
+pub struct Gone(String);
 
 /// `n` threads named `niryat-cpu-<i>`, started on first use, stopped when the pool is dropped.
+/// At most `n` jobs are handed over at once, so pages wait for a thread in their callers (and
+/// may be dropped there at shutdown), not in the pool's queue.
 pub struct Workers {
     n: usize,
+    permits: tokio::sync::Semaphore,
     jobs: std::sync::OnceLock<Result<mpsc::Sender<Job>, String>>,
 }
 
@@ -26,6 +29,7 @@ impl Workers {
     pub fn new(n: usize) -> Self {
         Self {
             n: n.max(1),
+            permits: tokio::sync::Semaphore::new(n.max(1)),
             jobs: std::sync::OnceLock::new(),
         }
     }
@@ -64,14 +68,21 @@ impl Workers {
             .jobs
             .get_or_init(|| Self::start(self.n))
             .as_ref()
-            .map_err(|_| Gone)?;
+            .map_err(|e| Gone(e.clone()))?;
+        // Held until the job's result is back.
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Gone("closed".into()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         jobs.send(Box::new(move || {
             // The caller may have gone (shutdown); the result is then dropped.
             let _ = tx.send(std::panic::catch_unwind(AssertUnwindSafe(f)));
         }))
-        .map_err(|_| Gone)?;
-        rx.await.map_err(|_| Gone)
+        .map_err(|_| Gone("its threads have exited".into()))?;
+        rx.await
+            .map_err(|_| Gone("a thread exited during a job".into()))
     }
 }
 

@@ -487,20 +487,15 @@ fn entry_regex(e: &Entry) -> Result<String, String> {
         }
         return Ok(format!("(?:{re})"));
     }
-    let words: Vec<(String, bool)> = e
-        .text
-        .split_whitespace()
-        .map(|w| (normalize(w), w.ends_with('*')))
-        .filter(|(w, _)| !w.is_empty())
-        .collect();
+    let words = entry_words(e).unwrap_or_default();
     if words.is_empty() {
         return Err("it is empty after normalisation".into());
     }
     let body: Vec<String> = words
         .iter()
-        .map(|(w, prefix)| {
-            let esc = regex::escape(w);
-            if *prefix { format!("{esc}[^ ]*") } else { esc }
+        .map(|w| {
+            let esc = regex::escape(&w.text);
+            if w.prefix { format!("{esc}[^ ]*") } else { esc }
         })
         .collect();
     Ok(format!("(?:^| )({})(?: |$)", body.join(" ")))
@@ -568,7 +563,8 @@ impl Word {
     }
 }
 
-/// The words of a plain entry, as [`entry_regex`] reads them: each whitespace-separated word
+/// The words of a plain entry (the one reading of them: [`entry_regex`] builds its regex from
+/// them, the matcher matches them token by token): each whitespace-separated word
 /// normalised (a word that normalises to several tokens gives several words, the `*` going to the
 /// last); `None` for a `re:` entry.
 fn entry_words(e: &Entry) -> Option<Vec<Word>> {
@@ -673,7 +669,7 @@ struct Matcher {
     /// Per entry: its words, or `None` for a `re:` entry.
     words: Vec<Option<Vec<Word>>>,
     /// The `re:` entries (their regexes are compiled with the matcher).
-    set_entries: Vec<usize>,
+    re_entries: Vec<usize>,
     srcs: Vec<String>,
     /// Per entry: the regex of a `re:` entry.
     res: Vec<Option<Regex>>,
@@ -690,7 +686,7 @@ impl Matcher {
         let mut words = Vec::new();
         let mut firsts: Vec<(String, Vec<usize>)> = Vec::new();
         let mut first_index: std::collections::HashMap<String, usize> = Default::default();
-        let mut set_entries = Vec::new();
+        let mut re_entries = Vec::new();
         let mut res: Vec<Option<Regex>> = items.iter().map(|_| None).collect();
         for (i, (e, o)) in items.iter().enumerate() {
             let src = entry_regex(e).map_err(|m| bad_entry(e, m))?;
@@ -704,7 +700,7 @@ impl Matcher {
                     });
                     firsts[k].1.push(i);
                 }
-                None => set_entries.push(i),
+                None => re_entries.push(i),
             }
             words.push(w);
             srcs.push(src);
@@ -713,7 +709,7 @@ impl Matcher {
         }
         // The `re:` entries are few; each is compiled here (a bad one is named) and searched on
         // its own, with its own literal prefilter.
-        for &i in &set_entries {
+        for &i in &re_entries {
             let e = items[i].0;
             res[i] = Some(compile_entry(e)?);
         }
@@ -736,7 +732,7 @@ impl Matcher {
             ac,
             firsts,
             words,
-            set_entries,
+            re_entries,
             res,
             srcs,
             labels,
@@ -787,7 +783,7 @@ impl Matcher {
             on[i] = true;
             false
         });
-        for &i in &self.set_entries {
+        for &i in &self.re_entries {
             if self.re(i).is_match(text) {
                 on[i] = true;
             }
@@ -808,7 +804,7 @@ impl Matcher {
             any = true;
             true
         });
-        any || self.set_entries.iter().any(|&i| self.re(i).is_match(text))
+        any || self.re_entries.iter().any(|&i| self.re(i).is_match(text))
     }
 
     /// Byte ranges of the successive non-overlapping matches of pattern `i` (as `find_iter`).
